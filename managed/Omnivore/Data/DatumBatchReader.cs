@@ -1,0 +1,109 @@
+// DatumBatchReader: the prefetching half of the Data layer. A background thread reads
+// Datums from LMDB, transforms them and fills whole batches (data and labels) into a
+// bounded queue, so reading overlaps the forward/backward pass.
+using System.Collections.Concurrent;
+using Omnivore.Core;
+using Omnivore.Model.Caffe;
+
+namespace Omnivore.Data;
+
+public sealed class DatumBatchReader : IDisposable
+{
+    public sealed class Batch
+    {
+        public required float[] Data;
+        public required float[] Labels;
+    }
+
+    private readonly LmdbCursor _cursor;
+    private readonly DataTransformer _transformer;
+    private readonly Rng _rng;
+    private readonly int _batchSize;
+    private readonly BlockingCollection<Batch> _full;
+    private readonly ConcurrentBag<Batch> _free = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private Exception? _failure;
+
+    public DatumBatchReader(string source, int batchSize, int prefetch, DataTransformer transformer, Rng rng, uint randSkip)
+    {
+        _cursor = new LmdbCursor(source);
+        _transformer = transformer;
+        _rng = rng;
+        _batchSize = batchSize;
+        if (randSkip > 0)
+        {
+            int skip = rng.Next((int)randSkip);
+            Log.Info($"Skipping first {skip} data points.");
+            for (int i = 0; i < skip; i++) _cursor.MoveNext();
+        }
+        First = Datum.Parser.ParseFrom(_cursor.Current());
+        (Channels, Height, Width) = transformer.OutputShape(First.Channels, First.Height, First.Width);
+        Source = source;
+        _full = new BlockingCollection<Batch>(Math.Max(prefetch, 1));
+        _thread = new Thread(Run) { IsBackground = true, Name = $"prefetch {source}" };
+        _thread.Start();
+    }
+
+    public string Source { get; }
+    public Datum First { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public long Records => _cursor.Count;
+
+    /// <summary>Waits for the next full batch; give it back with Recycle when copied.</summary>
+    public Batch Take()
+    {
+        try
+        {
+            return _full.Take(_stop.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        {
+            throw new OmnivoreException($"data prefetch from '{Source}' failed: {_failure?.Message ?? "stopped"}", _failure ?? e);
+        }
+    }
+
+    public void Recycle(Batch b) => _free.Add(b);
+
+    private void Run()
+    {
+        int per = Channels * Height * Width;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                if (!_free.TryTake(out var batch))
+                    batch = new Batch { Data = new float[(long)per * _batchSize], Labels = new float[_batchSize] };
+                for (int i = 0; i < _batchSize; i++)
+                {
+                    var datum = Datum.Parser.ParseFrom(_cursor.Current());
+                    if (datum.Channels * datum.Height * datum.Width != First.Channels * First.Height * First.Width)
+                        throw new OmnivoreException($"'{Source}': record of {datum.Channels}x{datum.Height}x{datum.Width} " +
+                                                    $"in a dataset of {First.Channels}x{First.Height}x{First.Width} images");
+                    _transformer.Transform(datum, batch.Data.AsSpan(i * per, per), _rng);
+                    batch.Labels[i] = datum.Label;
+                    _cursor.MoveNext();
+                    if (_cursor.Wrapped) Log.Info("Restarting data prefetching from start.");
+                }
+                _full.Add(batch, _stop.Token);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            _failure = e;
+            _full.CompleteAdding();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _cursor.Dispose();
+        _full.Dispose();
+        _stop.Dispose();
+    }
+}

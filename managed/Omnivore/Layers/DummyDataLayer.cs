@@ -1,0 +1,54 @@
+// DummyDataLayer: tops of given shapes filled by fillers (constant by default), refilled
+// every forward unless every filler is constant, as Caffe does. Used by benchmark nets.
+using Omnivore.Core;
+using Omnivore.Model.Caffe;
+
+namespace Omnivore.Layers;
+
+public sealed class DummyDataLayer : Layer
+{
+    private readonly List<FillerParameter> _fillers = [];
+    private bool _refill;
+
+    public DummyDataLayer(LayerContext c) : base(c) { }
+
+    public override string Type => "DummyData";
+    protected override int ExactBottoms => 0;
+    protected override int MinTops => 1;
+
+    protected override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.DummyDataParam ?? throw Error("missing dummy_data_param");
+        int n = top.Count;
+        int legacy = p.Num.Count;
+        if (p.Shape.Count > 0 && legacy > 0) throw Error("give either shape or num/channels/height/width, not both");
+        int shapes = p.Shape.Count > 0 ? p.Shape.Count : legacy;
+        if (shapes != 1 && shapes != n) throw Error($"{shapes} shapes given for {n} tops (give 1 or one per top)");
+        if (p.DataFiller.Count != 0 && p.DataFiller.Count != 1 && p.DataFiller.Count != n)
+            throw Error($"{p.DataFiller.Count} data_filler given for {n} tops (give 0, 1 or one per top)");
+        for (int i = 0; i < n; i++)
+        {
+            int s = shapes == 1 ? 0 : i;
+            int[] shape = p.Shape.Count > 0
+                ? p.Shape[s].Dim.Select(d => checked((int)d)).ToArray()
+                : [(int)p.Num[s], (int)p.Channels[s], (int)p.Height[s], (int)p.Width[s]];
+            top[i].Reshape(shape);
+            var f = p.DataFiller.Count == 0 ? new FillerParameter { Type = "constant", Value = 0 }
+                  : p.DataFiller[p.DataFiller.Count == 1 ? 0 : i];
+            _fillers.Add(f);
+            if (f.Type != "constant") _refill = true;
+            Filler.Fill(top[i], f, Context.Rng, Name);
+        }
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) { }
+
+    public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (!_refill) return;
+        for (int i = 0; i < top.Count; i++)
+            if (_fillers[i].Type != "constant") Filler.Fill(top[i], _fillers[i], Context.Rng, Name);
+    }
+
+    public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom) { }
+}

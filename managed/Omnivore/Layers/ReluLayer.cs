@@ -1,0 +1,29 @@
+// ReluLayer: rectified linear unit, with Caffe's optional negative_slope (leaky ReLU).
+// Works in place (top == bottom): backward then reads the output, whose sign equals the
+// input's for any non-negative slope.
+using Omnivore.Core;
+
+namespace Omnivore.Layers;
+
+public sealed class ReluLayer : Layer
+{
+    public ReluLayer(LayerContext c) : base(c) { }
+
+    public override string Type => "ReLU";
+    protected override int ExactBottoms => 1;
+    protected override int ExactTops => 1;
+    private float Slope => Param.ReluParam?.NegativeSlope ?? 0f;
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (top[0] != bottom[0]) top[0].ReshapeLike(bottom[0]);
+    }
+
+    public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
+        Device.ReluForward(top[0].Data, bottom[0].Data, Slope);
+
+    public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        if (propagateDown[0]) Device.ReluBackward(bottom[0].Diff, top[0].Diff, bottom[0].Data, Slope);
+    }
+}

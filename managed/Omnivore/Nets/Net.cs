@@ -1,0 +1,213 @@
+// Net: a directed graph of layers built from a NetParameter for one NetState. Builds
+// the layers in order (with Caffe's include/exclude filtering, automatic splits,
+// in-place layers and loss weights), decides which layers need backward, and keeps all
+// learnable parameters and their gradients in one contiguous arena.
+using Omnivore.Core;
+using Omnivore.Layers;
+using Omnivore.Model.Caffe;
+
+namespace Omnivore.Nets;
+
+public sealed partial class Net : IDisposable
+{
+    private readonly List<Layer> _layers = [];
+    private readonly List<List<Blob>> _bottoms = [], _tops = [];
+    private readonly List<bool> _layerNeedBackward = [];
+    private readonly List<bool[]> _bottomNeedBackward = [];
+    private readonly Dictionary<string, Blob> _blobs = [];
+    private readonly List<Blob> _allBlobs = [];
+    private readonly List<(Blob Blob, float Weight)> _lossTops = [];
+
+    public Net(NetParameter param, IDevice device, Rng rng, NetState? state = null, string? source = null)
+    {
+        Device = device;
+        Source = source ?? param.Name;
+        var effective = param.State?.Clone() ?? new NetState();
+        if (state is not null) effective.MergeFrom(state);
+        State = effective;
+        Name = param.Name;
+        var filtered = NetFilter.Filter(Legacy.InputsToLayer(param), effective);
+        Param = SplitInsertion.Insert(filtered);
+        Phase = effective.Phase;
+        try
+        {
+            Build(rng);
+            Arena = new ParameterArena(device, _layers);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Name { get; }
+    public string Source { get; }
+    public IDevice Device { get; }
+    public NetState State { get; }
+    public Phase Phase { get; }
+    /// <summary>The net as built: filtered, with split layers inserted.</summary>
+    public NetParameter Param { get; }
+    public IReadOnlyList<Layer> Layers => _layers;
+    public IReadOnlyList<IReadOnlyList<Blob>> Bottoms => _bottoms;
+    public IReadOnlyList<IReadOnlyList<Blob>> Tops => _tops;
+    public IReadOnlyList<Blob> AllBlobs => _allBlobs;
+    public List<Blob> OutputBlobs { get; } = [];
+    public ParameterArena Arena { get; }
+    public bool LayerNeedsBackward(int i) => _layerNeedBackward[i];
+
+    public Blob Blob(string name) =>
+        _blobs.TryGetValue(name, out var b) ? b : throw new OmnivoreException($"net '{Name}' has no blob '{name}'");
+
+    public bool HasBlob(string name) => _blobs.ContainsKey(name);
+
+    public Layer Layer(string name) =>
+        _layers.FirstOrDefault(l => l.Name == name) ?? throw new OmnivoreException($"net '{Name}' has no layer '{name}'");
+
+    /// <summary>Loss weight applied to an output blob (0 when it is not a loss).</summary>
+    public float LossWeightOf(Blob b) => _lossTops.FirstOrDefault(t => t.Blob == b).Weight;
+
+    private void Build(Rng rng)
+    {
+        Log.Info($"Initializing net from parameters: {Name} ({Phase})");
+        var consumed = new HashSet<Blob>();
+        var available = new List<Blob>();
+        var blobUnderLoss = new HashSet<Blob>();
+        var blobNeedBackward = new HashSet<Blob>();
+        var names = new HashSet<string>();
+        foreach (var lp in Param.Layer)
+        {
+            if (string.IsNullOrEmpty(lp.Type)) throw new OmnivoreException($"layer '{lp.Name}' has no type");
+            if (!names.Add(lp.Name)) throw new OmnivoreException($"two layers are named '{lp.Name}'; layer names must be unique");
+            Log.Info($"Creating Layer {lp.Name}");
+            var layer = LayerRegistry.Create(new LayerContext(lp, Device, Phase, rng));
+            _layers.Add(layer);
+            var bottoms = new List<Blob>();
+            var needs = new bool[lp.Bottom.Count];
+            bool needBackward = false;
+            for (int j = 0; j < lp.Bottom.Count; j++)
+            {
+                if (!_blobs.TryGetValue(lp.Bottom[j], out var b))
+                    throw new OmnivoreException(
+                        $"layer '{lp.Name}' reads blob '{lp.Bottom[j]}', which no earlier layer produces in phase {Phase}");
+                bottoms.Add(b);
+                consumed.Add(b);
+                available.Remove(b);
+                needs[j] = blobNeedBackward.Contains(b) && layer.AllowBackwardTo(j);
+                if (j < lp.PropagateDown.Count && !lp.PropagateDown[j]) needs[j] = false;
+                needBackward |= needs[j];
+                Log.Info($"{lp.Name} <- {b.Name}");
+            }
+            var tops = new List<Blob>();
+            for (int t = 0; t < lp.Top.Count; t++)
+            {
+                string name = lp.Top[t];
+                int inPlace = lp.Bottom.IndexOf(name);
+                Blob top;
+                if (inPlace >= 0 && inPlace == t)
+                {
+                    top = bottoms[inPlace];
+                    Log.Info($"{lp.Name} -> {name} (in-place)");
+                }
+                else
+                {
+                    if (_blobs.TryGetValue(name, out var old) && !consumed.Contains(old))
+                        Log.Warning($"layer '{lp.Name}' replaces blob '{name}', which nothing read");
+                    top = new Blob(Device, name);
+                    _allBlobs.Add(top);
+                    Log.Info($"{lp.Name} -> {name}");
+                }
+                _blobs[name] = top;
+                tops.Add(top);
+                available.Add(top);
+            }
+            Log.Info($"Setting up {lp.Name}");
+            layer.SetUp(bottoms, tops);
+            for (int t = 0; t < tops.Count; t++)
+            {
+                Log.Info($"Top shape: {tops[t].ShapeString}");
+                if (layer.LossWeights[t] != 0)
+                {
+                    Log.Info($"    with loss weight {layer.LossWeights[t]}");
+                    _lossTops.Add((tops[t], layer.LossWeights[t]));
+                }
+            }
+            for (int pi = 0; pi < layer.Params.Count; pi++)
+                needBackward |= ParameterArena.LrMult(lp, pi) != 0;
+            foreach (var t in tops)
+                if (needBackward) blobNeedBackward.Add(t); else blobNeedBackward.Remove(t);
+            _bottoms.Add(bottoms);
+            _tops.Add(tops);
+            _layerNeedBackward.Add(needBackward);
+            _bottomNeedBackward.Add(needs);
+        }
+        PruneLayersNotUnderLoss();
+        OutputBlobs.AddRange(available.Distinct());
+        foreach (var b in OutputBlobs) Log.Info($"This network produces output {b.Name}");
+        Log.Info("Network initialization done.");
+    }
+
+    /// <summary>Layers whose outputs never reach a loss skip backward (e.g. Accuracy).</summary>
+    private void PruneLayersNotUnderLoss()
+    {
+        var underLoss = new HashSet<Blob>();
+        for (int i = _layers.Count - 1; i >= 0; i--)
+        {
+            bool contributes = false;
+            for (int t = 0; t < _tops[i].Count; t++)
+                contributes |= _layers[i].LossWeights[t] != 0 || underLoss.Contains(_tops[i][t]);
+            if (!contributes)
+            {
+                _layerNeedBackward[i] = false;
+                Array.Fill(_bottomNeedBackward[i], false);
+                continue;
+            }
+            foreach (var b in _bottoms[i]) underLoss.Add(b);
+        }
+    }
+
+    /// <summary>Runs every layer forward; returns the weighted sum of the loss outputs.</summary>
+    public float Forward()
+    {
+        double loss = 0;
+        for (int i = 0; i < _layers.Count; i++) ForwardLayer(i);
+        // A loss top's diff holds its loss weight, so data . diff is the weighted loss.
+        foreach (var (blob, _) in _lossTops)
+            loss += Device.Dot(blob.Data, blob.Diff);
+        return (float)loss;
+    }
+
+    /// <summary>Runs one layer forward (for per-layer timing).</summary>
+    public void ForwardLayer(int i)
+    {
+        _layers[i].Reshape(_bottoms[i], _tops[i]);
+        _layers[i].Forward(_bottoms[i], _tops[i]);
+    }
+
+    /// <summary>Runs one layer backward when it needs it (for per-layer timing).</summary>
+    public void BackwardLayer(int i)
+    {
+        if (_layerNeedBackward[i]) _layers[i].Backward(_tops[i], _bottomNeedBackward[i], _bottoms[i]);
+    }
+
+    public void Backward()
+    {
+        for (int i = _layers.Count - 1; i >= 0; i--) BackwardLayer(i);
+    }
+
+    public float ForwardBackward()
+    {
+        float loss = Forward();
+        Backward();
+        return loss;
+    }
+
+    public void ClearParamDiffs() => Arena.ClearDiffs();
+
+    public void Dispose()
+    {
+        foreach (var l in _layers) l.Dispose();
+        foreach (var b in _allBlobs) b.Dispose();
+        Arena?.Dispose();
+    }
+}

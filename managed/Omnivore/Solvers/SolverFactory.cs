@@ -1,0 +1,96 @@
+// SolverFactory: reads a solver.prototxt, builds the train net and the test nets it names
+// (net / net_param / train_net / test_net, with train_state and test_state), seeds the
+// run's random numbers, and creates the solver of the requested type.
+using Omnivore.Core;
+using Omnivore.Model;
+using Omnivore.Model.Caffe;
+using Omnivore.Nets;
+
+namespace Omnivore.Solvers;
+
+public static class SolverFactory
+{
+    public static readonly string[] KnownTypes = ["SGD"];
+
+    public static SolverParameter Load(string path)
+    {
+        if (!File.Exists(path)) throw new OmnivoreException($"solver file '{path}' does not exist");
+        var p = TextFormat.ParseFile<SolverParameter>(path);
+        if (!p.HasType && p.HasSolverType) p.Type = p.SolverType.ToString().ToUpperInvariant() switch
+        {
+            "NESTEROV" => "Nesterov", "ADAGRAD" => "AdaGrad", "RMSPROP" => "RMSProp",
+            "ADADELTA" => "AdaDelta", "ADAM" => "Adam", _ => "SGD",
+        };
+        return p;
+    }
+
+    public static Solver Create(SolverParameter p, IDevice device, string solverPath)
+    {
+        if (!KnownTypes.Contains(p.Type))
+            throw new OmnivoreException($"{solverPath}: solver type '{p.Type}' is not implemented yet (known: {string.Join(", ", KnownTypes)})");
+        long seed = p.RandomSeed >= 0 ? p.RandomSeed : Rng.ClockSeed();
+        var rng = new Rng(seed);
+        var (trainParam, trainSource) = TrainNet(p, solverPath);
+        var trainState = new NetState { Phase = Phase.Train };
+        if (p.TrainState is not null) trainState.MergeFrom(p.TrainState);
+        trainState.Phase = Phase.Train;
+        Log.Info($"Creating training net from {trainSource}");
+        var train = new Net(trainParam, device, rng, trainState, trainSource);
+        var tests = new List<Net>();
+        try
+        {
+            var testParams = TestNets(p, trainParam, trainSource, solverPath);
+            for (int i = 0; i < testParams.Count; i++)
+            {
+                var state = new NetState { Phase = Phase.Test };
+                if (i < p.TestState.Count) state.MergeFrom(p.TestState[i]);
+                Log.Info($"Creating test net (#{i}) specified by {testParams[i].Source}");
+                tests.Add(new Net(testParams[i].Param, device, rng, state, testParams[i].Source));
+            }
+            return new SgdSolver(p, train, tests);
+        }
+        catch
+        {
+            train.Dispose();
+            foreach (var t in tests) t.Dispose();
+            throw;
+        }
+    }
+
+    private static (NetParameter, string) TrainNet(SolverParameter p, string solverPath)
+    {
+        int given = (p.HasTrainNet ? 1 : 0) + (p.TrainNetParam is not null ? 1 : 0) + (p.HasNet ? 1 : 0) + (p.NetParam is not null ? 1 : 0);
+        if (given != 1)
+            throw new OmnivoreException($"{solverPath}: give exactly one of net, net_param, train_net, train_net_param (found {given})");
+        if (p.TrainNetParam is not null) return (p.TrainNetParam, "train_net_param");
+        if (p.NetParam is not null) return (p.NetParam, "net_param");
+        var file = p.HasTrainNet ? p.TrainNet : p.Net;
+        return (LoadNet(file), file);
+    }
+
+    public static NetParameter LoadNet(string file)
+    {
+        if (!File.Exists(file))
+            throw new OmnivoreException($"net file '{file}' does not exist (paths resolve against the working directory " +
+                                        $"{Environment.CurrentDirectory}, as in Caffe)");
+        return TextFormat.ParseFile<NetParameter>(file);
+    }
+
+    private static List<(NetParameter Param, string Source)> TestNets(SolverParameter p, NetParameter train, string trainSource, string solverPath)
+    {
+        var result = new List<(NetParameter, string)>();
+        foreach (var n in p.TestNetParam) result.Add((n, "test_net_param"));
+        foreach (var f in p.TestNet) result.Add((LoadNet(f), f));
+        bool generic = p.HasNet || p.NetParam is not null;
+        if (generic)
+        {
+            int extra = p.TestIter.Count - result.Count;
+            for (int i = 0; i < extra; i++) result.Add((train, trainSource));
+        }
+        if (p.TestIter.Count != result.Count)
+            throw new OmnivoreException($"{solverPath}: {result.Count} test nets but {p.TestIter.Count} test_iter values");
+        if (p.TestState.Count > 0 && p.TestState.Count != result.Count)
+            throw new OmnivoreException($"{solverPath}: test_state must be given once per test net ({result.Count})");
+        return result;
+    }
+}

@@ -1,0 +1,134 @@
+// internal.h: private declarations shared by the library's sources (not installed).
+//
+// - Error handling: InvalidArgument, the argument checks, and guard(), which runs an
+//   exported function's body, turns any exception into a status code and records the
+//   message for om_last_error(). No exception may leave an OpenMP region, so kernels
+//   allocate before their parallel loops and report bad data by return value.
+// - The thread setting used by every OpenMP loop (num_threads(om::threads())).
+// - The kernel entry points, one group per source file. Kernels take 64-bit sizes
+//   and assume arguments already validated by the export layer (api_*.cpp).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+
+#include "omnivore.h"
+
+namespace om {
+
+// ---- errors.cpp ---------------------------------------------------------------------
+struct InvalidArgument : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Stores "fn: what" as this thread's last error; never throws.
+void record_error(const char* fn, const char* what) noexcept;
+
+// Throws InvalidArgument with a printf-formatted message.
+#if defined(__GNUC__)
+[[noreturn]] void invalid(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+#else
+[[noreturn]] void invalid(const char* fmt, ...);
+#endif
+
+inline void check_nonneg(const char* name, int64_t v) {
+  if (v < 0) invalid("%s must be >= 0 (got %lld)", name, static_cast<long long>(v));
+}
+inline void check_positive(const char* name, int64_t v) {
+  if (v < 1) invalid("%s must be >= 1 (got %lld)", name, static_cast<long long>(v));
+}
+// A pointer may only be NULL when it addresses no elements.
+inline void check_ptr(const char* name, const void* p, int64_t count) {
+  if (p == nullptr && count > 0)
+    invalid("%s is NULL but %lld elements are required", name, static_cast<long long>(count));
+}
+// Product of non-negative sizes; throws if it does not fit in int64.
+int64_t checked_mul(int64_t a, int64_t b);
+int64_t checked_mul(int64_t a, int64_t b, int64_t c, int64_t d = 1);
+
+template <class Body>
+int32_t guard(const char* fn, Body&& body) noexcept {
+  try {
+    body();
+    return OM_OK;
+  } catch (const InvalidArgument& e) {
+    record_error(fn, e.what());
+    return OM_INVALID_ARGUMENT;
+  } catch (const std::bad_alloc&) {
+    record_error(fn, "out of memory");
+    return OM_INTERNAL;
+  } catch (const std::exception& e) {
+    record_error(fn, e.what());
+    return OM_INTERNAL;
+  } catch (...) {
+    record_error(fn, "unknown internal error");
+    return OM_INTERNAL;
+  }
+}
+
+// ---- blas.cpp -----------------------------------------------------------------------
+int threads();                 // threads for OpenMP loops (>= 1)
+void set_threads(int n);       // n >= 1; also sets OpenBLAS's thread count
+void blas_info(char* buf, int64_t len);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
+
+// Loops over fewer elements than this run on the calling thread only.
+constexpr int64_t kParallelMin = int64_t{1} << 15;
+
+// ---- lowering.cpp -------------------------------------------------------------------
+struct ConvGeom {
+  int64_t n, c, h, w;      // input
+  int64_t kh, kw, ph, pw, sh, sw, dh, dw;
+  int64_t oh, ow;          // output, derived by the caller
+};
+void im2col_batch(float* col, const float* data, const ConvGeom& g);
+void col2im_batch(float* data, const float* col, const ConvGeom& g);
+void nchw_to_cnhw(float* dst, const float* src, int64_t n, int64_t c, int64_t hw);
+void cnhw_to_nchw(float* dst, const float* src, const float* bias, int64_t n, int64_t c,
+                  int64_t hw);
+void row_sums_acc(float* sums, const float* m, int64_t rows, int64_t cols);
+
+// ---- pooling.cpp --------------------------------------------------------------------
+struct PoolGeom {
+  int64_t n, c, h, w, oh, ow;
+  int64_t kh, kw, sh, sw, ph, pw;
+};
+void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g);
+// Returns the number of mask entries that are neither -1 nor inside [0, h*w).
+int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
+                    const PoolGeom& g);
+void avepool_fwd(float* top, const float* bottom, const PoolGeom& g);
+void avepool_bwd(float* bottom_diff, const float* top_diff, const PoolGeom& g);
+
+// ---- elementwise.cpp ----------------------------------------------------------------
+void relu_fwd(float* top, const float* bottom, int64_t count, float slope);
+void relu_bwd(float* bottom_diff, const float* top_diff, const float* bottom, int64_t count,
+              float slope);
+void set(float* y, float value, int64_t count);
+void copy(float* y, const float* x, int64_t count);
+void axpby(float* y, float alpha, const float* x, float beta, int64_t count);
+void scale(float* y, float alpha, int64_t count);
+void mul(float* y, const float* a, const float* b, int64_t count);
+double dot(const float* x, const float* y, int64_t count);
+double asum(const float* x, int64_t count);
+void sgd_update(float* w, float* g, float* h, float momentum, float lr, int64_t count);
+
+// ---- softmax.cpp --------------------------------------------------------------------
+void softmax_fwd(float* top, const float* bottom, int64_t outer, int64_t channels,
+                 int64_t inner);
+void softmax_bwd(float* bottom_diff, const float* top_diff, const float* top, int64_t outer,
+                 int64_t channels, int64_t inner);
+
+// ---- lrn.cpp ------------------------------------------------------------------------
+struct LrnGeom {
+  int64_t n, c, hw;
+  int64_t size;            // odd
+  float alpha, beta, k;
+};
+void lrn_across_fwd(float* top, float* scale, const float* bottom, const LrnGeom& g);
+void lrn_across_bwd(float* bottom_diff, const float* top_diff, const float* top,
+                    const float* scale, const float* bottom, const LrnGeom& g);
+
+}  // namespace om

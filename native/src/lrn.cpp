@@ -1,0 +1,106 @@
+// lrn.cpp: local response normalisation across channels (Caffe's ACROSS_CHANNELS) on
+// (N, C, H, W), forward and backward.
+//
+// With pre = (size-1)/2 (size is odd) the window of channel c is
+// W(c) = [c - pre, c + pre] clipped to [0, C):
+//   scale_c = k + alpha/size * sum_{c' in W(c)} x_{c'}^2,   top_c = x_c * scale_c^-beta.
+// Differentiating, and using that j is in W(c) exactly when c is in W(j):
+//   dL/dx_j = dy_j * scale_j^-beta
+//             - (2*alpha*beta/size) * x_j * sum_{c in W(j)} dy_c * top_c / scale_c.
+// Tasks are (image, block of pixels); within a task the channel loops run over
+// contiguous pixels. Forward may run in place (top == bottom); backward may write
+// bottom_diff over top_diff or bottom.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <omp.h>
+
+#include "internal.h"
+
+namespace om {
+namespace {
+constexpr int64_t kBlock = 256;  // pixels per task
+}  // namespace
+
+void lrn_across_fwd(float* top, float* scale, const float* bottom, const LrnGeom& g) {
+  if (g.c == 0 || g.hw == 0) return;
+  const int64_t pre = (g.size - 1) / 2;
+  const float alpha_over_size = g.alpha / static_cast<float>(g.size);
+  const int64_t blocks = (g.hw + kBlock - 1) / kBlock;
+  const int64_t tasks = g.n * blocks;
+  const bool par = tasks > 1 && g.n * g.c * g.hw >= kParallelMin;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t img = t / blocks;
+    const int64_t begin = (t % blocks) * kBlock;
+    const int64_t len = std::min(kBlock, g.hw - begin);
+    const int64_t base = img * g.c * g.hw + begin;
+    const float* x = bottom + base;
+    float* s = scale + base;
+    float* y = top + base;
+    // All scales first (they read neighbouring channels of x), then top, so that
+    // top may overwrite bottom.
+    float acc[kBlock];
+    for (int64_t ch = 0; ch < g.c; ++ch) {
+      std::fill(acc, acc + len, 0.0f);
+      const int64_t lo = std::max<int64_t>(ch - pre, 0);
+      const int64_t hi = std::min(ch + pre, g.c - 1);
+      for (int64_t cc = lo; cc <= hi; ++cc) {
+        const float* xc = x + cc * g.hw;
+        for (int64_t i = 0; i < len; ++i) acc[i] += xc[i] * xc[i];
+      }
+      float* sc = s + ch * g.hw;
+      for (int64_t i = 0; i < len; ++i) sc[i] = g.k + alpha_over_size * acc[i];
+    }
+    for (int64_t ch = 0; ch < g.c; ++ch) {
+      const float* xc = x + ch * g.hw;
+      const float* sc = s + ch * g.hw;
+      float* yc = y + ch * g.hw;
+      for (int64_t i = 0; i < len; ++i) yc[i] = xc[i] * std::pow(sc[i], -g.beta);
+    }
+  }
+}
+
+void lrn_across_bwd(float* bottom_diff, const float* top_diff, const float* top,
+                    const float* scale, const float* bottom, const LrnGeom& g) {
+  if (g.c == 0 || g.hw == 0) return;
+  const int64_t pre = (g.size - 1) / 2;
+  const float cache_ratio = 2.0f * g.alpha * g.beta / static_cast<float>(g.size);
+  const int64_t blocks = (g.hw + kBlock - 1) / kBlock;
+  const int64_t tasks = g.n * blocks;
+  const bool par = tasks > 1 && g.n * g.c * g.hw >= kParallelMin;
+  const int nthreads = par ? threads() : 1;
+  // ratio_c = dy_c * top_c / scale_c for every channel of one task's pixel block;
+  // allocated here because nothing may throw inside the parallel region.
+  std::vector<float> ratio_buf(static_cast<size_t>(nthreads) * g.c * kBlock);
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t img = t / blocks;
+    const int64_t begin = (t % blocks) * kBlock;
+    const int64_t len = std::min(kBlock, g.hw - begin);
+    const int64_t base = img * g.c * g.hw + begin;
+    float* ratio = ratio_buf.data() + static_cast<size_t>(omp_get_thread_num()) * g.c * kBlock;
+    for (int64_t ch = 0; ch < g.c; ++ch) {
+      const int64_t off = base + ch * g.hw;
+      for (int64_t i = 0; i < len; ++i)
+        ratio[ch * kBlock + i] = top_diff[off + i] * top[off + i] / scale[off + i];
+    }
+    float acc[kBlock];
+    for (int64_t ch = 0; ch < g.c; ++ch) {
+      std::fill(acc, acc + len, 0.0f);
+      const int64_t lo = std::max<int64_t>(ch - pre, 0);
+      const int64_t hi = std::min(ch + pre, g.c - 1);
+      for (int64_t cc = lo; cc <= hi; ++cc)
+        for (int64_t i = 0; i < len; ++i) acc[i] += ratio[cc * kBlock + i];
+      const int64_t off = base + ch * g.hw;
+      for (int64_t i = 0; i < len; ++i) {
+        const float x = bottom[off + i];
+        bottom_diff[off + i] = top_diff[off + i] * std::pow(scale[off + i], -g.beta) -
+                               cache_ratio * x * acc[i];
+      }
+    }
+  }
+}
+
+}  // namespace om

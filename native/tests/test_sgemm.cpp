@@ -1,0 +1,53 @@
+// test_sgemm.cpp: om_sgemm against a naive triple loop for all four transpose
+// combinations, padded leading dimensions, alpha/beta, and the degenerate k = 0.
+#include "test_util.h"
+
+// C = alpha * op(A) * op(B) + beta * C, row-major, in double.
+static void naive_gemm(bool ta, bool tb, int m, int n, int k, float alpha,
+                       const std::vector<float>& a, int lda, const std::vector<float>& b,
+                       int ldb, float beta, std::vector<double>& c, int ldc) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double acc = 0.0;
+      for (int p = 0; p < k; ++p) {
+        const double av = ta ? a[p * lda + i] : a[i * lda + p];
+        const double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+        acc += av * bv;
+      }
+      c[i * ldc + j] = alpha * acc + beta * c[i * ldc + j];
+    }
+}
+
+static void run_case(Rng& rng, int ta, int tb, int m, int n, int k, int pad, float alpha,
+                     float beta) {
+  const int a_rows = ta ? k : m, a_cols = ta ? m : k;
+  const int b_rows = tb ? n : k, b_cols = tb ? k : n;
+  const int lda = std::max(1, a_cols + pad), ldb = std::max(1, b_cols + pad), ldc = n + pad;
+  std::vector<float> a = rng.vec(static_cast<size_t>(a_rows) * lda + 1);
+  std::vector<float> b = rng.vec(static_cast<size_t>(b_rows) * ldb + 1);
+  std::vector<float> c = rng.vec(static_cast<size_t>(m) * ldc + 1);
+  std::vector<double> want(c.begin(), c.end());
+  naive_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc);
+  CHECK_OK(om_sgemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc));
+  char what[128];
+  std::snprintf(what, sizeof what, "sgemm ta=%d tb=%d m=%d n=%d k=%d pad=%d", ta, tb, m, n, k, pad);
+  // Padding columns of C must be untouched: they are compared too (want keeps them).
+  all_close(what, c.data(), want.data(), c.size(), 1e-4, 1e-4);
+}
+
+int main() {
+  Rng rng(1234);
+  CHECK_OK(om_set_num_threads(2));
+  for (int ta = 0; ta <= 1; ++ta)
+    for (int tb = 0; tb <= 1; ++tb) {
+      run_case(rng, ta, tb, 7, 5, 9, 0, 1.0f, 0.0f);
+      run_case(rng, ta, tb, 7, 5, 9, 3, 0.5f, 2.0f);
+      run_case(rng, ta, tb, 1, 1, 1, 0, -1.5f, 0.25f);
+      run_case(rng, ta, tb, 64, 48, 33, 2, 1.0f, 1.0f);
+      run_case(rng, ta, tb, 130, 70, 200, 0, 0.75f, -0.5f);
+      run_case(rng, ta, tb, 6, 4, 0, 1, 1.0f, 0.5f);  // k = 0: C = beta * C
+    }
+  // m or n = 0: nothing to do, NULL matrices allowed.
+  CHECK_OK(om_sgemm(0, 0, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5));
+  return finish("test_sgemm");
+}
