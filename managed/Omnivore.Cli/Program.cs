@@ -19,7 +19,8 @@ public static class Program
             TimeCommand.Build(),
             ConvertCommand.Build(),
         };
-        return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke());
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));
     }
 
     /// <summary>Runs a command body, mapping user errors to one line and exit code 1.</summary>

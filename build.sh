@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# build.sh: set-up, build, test, demo and bundle for Omnivore on Debian/Ubuntu.
+#
+#   ./build.sh demo     install what is missing, build, convert the shipped MNIST and train
+#                       Caffe's LeNet recipe (10,000 iterations), then report test accuracy
+#   ./build.sh test     install what is missing, build, run the native (ctest) and managed
+#                       (NUnit) tests
+#   ./build.sh build    install what is missing and build (native library + managed code)
+#   ./build.sh bundle   self-contained, trimmed publish of `omnivore` plus the native library
+#                       in build/bundle (for machines without .NET, e.g. a GPU node)
+#   ./build.sh deps     only check and install the system packages
+#
+# Packages are installed with apt-get when running as root; otherwise the script names
+# the missing packages and stops.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIG="${OMNIVORE_CONFIG:-Release}"
+APT_PACKAGES=(cmake g++ make libopenblas-dev liblmdb-dev)
+CLI_PROJECT=managed/Omnivore.Cli/Omnivore.Cli.csproj
+TEST_PROJECT=tests/Omnivore.Tests/Omnivore.Tests.csproj
+CLI_OUT="managed/Omnivore.Cli/bin/$CONFIG/net10.0"
+
+say() { printf '== %s\n' "$*"; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+missing_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]:-}"
+}
+
+deps() {
+  command -v dpkg-query >/dev/null || die "this script expects Debian or Ubuntu (dpkg); install ${APT_PACKAGES[*]} by hand"
+  local missing
+  missing="$(missing_packages)"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      say "installing: $missing"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq || true
+      # shellcheck disable=SC2086
+      apt-get install -y -qq $missing >/dev/null || die "apt-get could not install: $missing"
+    else
+      die "missing system packages: $missing
+  install them with:  sudo apt-get install -y $missing
+  (or run this script as root, and it installs them)"
+    fi
+  fi
+  if ! command -v dotnet >/dev/null; then
+    die "the .NET 10 SDK (dotnet) is not installed.
+  Install it from Microsoft's package feed, for example:
+    https://learn.microsoft.com/dotnet/core/install/linux-debian
+  or with the official script:  curl -sSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0"
+  fi
+  dotnet --list-sdks | grep -q '^10\.' || die "dotnet is installed but has no .NET 10 SDK (dotnet --list-sdks); install SDK 10.0"
+}
+
+native() {
+  say "native library (cmake, $CONFIG)"
+  cmake -S native -B build/native -DCMAKE_BUILD_TYPE="$CONFIG" >/dev/null
+  cmake --build build/native -j"$(nproc)" >/dev/null
+}
+
+managed() {
+  say "managed code (dotnet build -c $CONFIG)"
+  dotnet build Omnivore.sln -c "$CONFIG" -nologo -v quiet -clp:ErrorsOnly
+}
+
+build() { deps; native; managed; }
+
+run_tests() {
+  build
+  say "native tests (ctest)"
+  ctest --test-dir build/native --output-on-failure
+  say "managed tests (NUnit)"
+  dotnet test "$TEST_PROJECT" -c "$CONFIG" --no-build -nologo -v quiet --logger "console;verbosity=normal"
+}
+
+demo() {
+  build
+  local omnivore="$CLI_OUT/omnivore"
+  if [ ! -d examples/mnist/mnist_train_lmdb ] || [ ! -d examples/mnist/mnist_test_lmdb ]; then
+    say "converting the shipped MNIST to LMDB"
+    rm -rf examples/mnist/mnist_train_lmdb examples/mnist/mnist_test_lmdb
+    "$omnivore" convert mnist --data examples/mnist/data --out examples/mnist
+  fi
+  say "training LeNet on MNIST (examples/mnist/lenet_solver.prototxt, 10,000 iterations)"
+  local log=build/demo-lenet.log start end
+  mkdir -p build
+  start=$(date +%s)
+  "$omnivore" train --solver examples/mnist/lenet_solver.prototxt 2>&1 | tee "$log"
+  end=$(date +%s)
+  local acc
+  acc=$(grep -E 'Test net output #[0-9]+: accuracy = ' "$log" | tail -1 | sed -E 's/.*accuracy = ([0-9.eE+-]+).*/\1/')
+  [ -n "$acc" ] || die "no test accuracy in $log"
+  say "LeNet on MNIST: final test accuracy $acc after 10,000 iterations, $((end - start)) s wall on $(nproc) cores"
+  say "weights: examples/mnist/lenet_iter_10000.caffemodel   log: $log"
+  awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }' || die "accuracy $acc is below the expected 0.99"
+}
+
+bundle() {
+  build
+  say "self-contained trimmed publish (linux-x64) into build/bundle"
+  rm -rf build/bundle
+  dotnet publish "$CLI_PROJECT" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true \
+    -o build/bundle -nologo -v quiet -clp:ErrorsOnly
+  cp build/native/libomnivore_native.so build/bundle/
+  rm -f build/bundle/*.pdb build/bundle/*.dbg
+  say "bundle: $(du -sh build/bundle | cut -f1) in build/bundle (run build/bundle/omnivore)"
+}
+
+case "${1:-build}" in
+  deps) deps ;;
+  build) build ;;
+  test) run_tests ;;
+  demo) demo ;;
+  bundle) bundle ;;
+  -h|--help|help) sed -n '2,15p' "$0" ;;
+  *) die "unknown command '$1' (use: demo, test, build, bundle, deps)" ;;
+esac
