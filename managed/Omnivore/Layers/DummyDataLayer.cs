@@ -31,7 +31,8 @@ public sealed class DummyDataLayer : Layer
             int s = shapes == 1 ? 0 : i;
             int[] shape = p.Shape.Count > 0
                 ? p.Shape[s].Dim.Select(d => checked((int)d)).ToArray()
-                : [(int)p.Num[s], (int)p.Channels[s], (int)p.Height[s], (int)p.Width[s]];
+                : [Legacy(p.Num, "num", i, n), Legacy(p.Channels, "channels", i, n),
+                   Legacy(p.Height, "height", i, n), Legacy(p.Width, "width", i, n)];
             top[i].Reshape(shape);
             var f = p.DataFiller.Count == 0 ? new FillerParameter { Type = "constant", Value = 0 }
                   : p.DataFiller[p.DataFiller.Count == 1 ? 0 : i];
@@ -40,6 +41,12 @@ public sealed class DummyDataLayer : Layer
             Filler.Fill(top[i], f, Context.Rng, Name);
         }
     }
+
+    /// <summary>A legacy dimension for top i: each field is given once or once per top, as in Caffe.</summary>
+    private int Legacy(IList<uint> values, string field, int i, int n) =>
+        values.Count == 1 ? (int)values[0]
+        : values.Count == n ? (int)values[i]
+        : throw Error($"{values.Count} {field} values given for {n} tops (give 1 or one per top)");
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) { }
 
