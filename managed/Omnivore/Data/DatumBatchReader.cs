@@ -31,14 +31,22 @@ public sealed class DatumBatchReader : IDisposable
         _transformer = transformer;
         _rng = rng;
         _batchSize = batchSize;
-        if (randSkip > 0)
+        try
         {
-            int skip = rng.Next((int)randSkip);
-            Log.Info($"Skipping first {skip} data points.");
-            for (int i = 0; i < skip; i++) _cursor.MoveNext();
+            if (randSkip > 0)
+            {
+                int skip = rng.Next((int)randSkip);
+                Log.Info($"Skipping first {skip} data points.");
+                for (int i = 0; i < skip; i++) _cursor.MoveNext();
+            }
+            First = Datum.Parser.ParseFrom(_cursor.Current());
+            (Channels, Height, Width) = transformer.OutputShape(First.Channels, First.Height, First.Width);
         }
-        First = Datum.Parser.ParseFrom(_cursor.Current());
-        (Channels, Height, Width) = transformer.OutputShape(First.Channels, First.Height, First.Width);
+        catch
+        {
+            _cursor.Dispose(); // an undisposed LMDB handle crashes the process in its finalizer
+            throw;
+        }
         Source = source;
         _full = new BlockingCollection<Batch>(Math.Max(prefetch, 1));
         _thread = new Thread(Run) { IsBackground = true, Name = $"prefetch {source}" };

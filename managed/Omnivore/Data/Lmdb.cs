@@ -61,7 +61,15 @@ public static class Lmdb
             throw new OmnivoreException($"'{path}' already exists; remove it first (Caffe's converters refuse too)");
         Directory.CreateDirectory(path);
         var env = new LightningEnvironment(path, new EnvironmentConfiguration { MapSize = 1L << 40 });
-        env.Open(EnvironmentOpenFlags.None);
+        try
+        {
+            env.Open(EnvironmentOpenFlags.None);
+        }
+        catch
+        {
+            env.Dispose(); // an undisposed environment crashes the process in its finalizer
+            throw;
+        }
         return env;
     }
 }

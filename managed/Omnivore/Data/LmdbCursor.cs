@@ -17,12 +17,21 @@ public sealed class LmdbCursor : IDisposable
     {
         _path = path;
         _env = Lmdb.OpenRead(path);
-        _txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
-        _db = _txn.OpenDatabase();
-        _cursor = _txn.CreateCursor(_db);
-        Count = _txn.GetEntriesCount(_db);
-        if (Count == 0) throw new OmnivoreException($"LMDB '{path}' holds no records");
-        First();
+        try
+        {
+            _txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            _db = _txn.OpenDatabase();
+            _cursor = _txn.CreateCursor(_db);
+            Count = _txn.GetEntriesCount(_db);
+            if (Count == 0) throw new OmnivoreException($"LMDB '{path}' holds no records");
+            First();
+        }
+        catch
+        {
+            // LightningDB's finalizers throw for undisposed handles, which kills the process.
+            Dispose();
+            throw;
+        }
     }
 
     public long Count { get; }
@@ -57,9 +66,9 @@ public sealed class LmdbCursor : IDisposable
 
     public void Dispose()
     {
-        _cursor.Dispose();
-        _txn.Dispose();
-        _db.Dispose();
+        _cursor?.Dispose();
+        _txn?.Dispose();
+        _db?.Dispose();
         _env.Dispose();
     }
 }

@@ -1,5 +1,5 @@
-// SgdSolver: Caffe's "SGD" solver: gradient normalisation over iter_size, optional
-// clipping by global L2 norm, L2 weight decay, and momentum:
+// SgdSolver: Caffe's "SGD" solver: optional clipping by global L2 norm, gradient
+// normalisation over iter_size (in Caffe's order), L2 weight decay, and momentum:
 //   h = momentum * h + lr * lr_mult * (g + weight_decay * decay_mult * w);  w -= h
 // The momentum history lives in one buffer laid out like the parameter arena.
 using Omnivore.Core;
@@ -30,8 +30,9 @@ public sealed class SgdSolver : Solver
         if (display) Log.Info($"Iteration {Iter}, lr = {Fmt.G(rate)}");
         var arena = Net.Arena;
         if (arena.Count == 0) return;
-        if (Param.IterSize > 1) _device.Scale(arena.Diff, 1f / Param.IterSize);
+        // Caffe clips the gradient summed over iter_size passes, then normalises it.
         ClipGradients(arena);
+        if (Param.IterSize > 1) _device.Scale(arena.Diff, 1f / Param.IterSize);
         foreach (var e in arena.Owners)
         {
             var w = arena.Data.Slice(e.Offset, e.Blob.Count);
