@@ -27,6 +27,7 @@ public sealed unsafe class CpuDevice : IDevice
         int abi;
         try
         {
+            ThreadingDefaults.Apply();
             abi = om_abi_version();
         }
         catch (DllNotFoundException e)
