@@ -7,7 +7,7 @@ using static Omnivore.Native.NativeMethods;
 
 namespace Omnivore.Native;
 
-public sealed unsafe class CpuDevice : IDevice
+public sealed unsafe partial class CpuDevice : IDevice
 {
     private long _allocated;
 

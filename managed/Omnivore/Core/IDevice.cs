@@ -2,9 +2,10 @@
 // against this interface; the CPU device (native library + OpenBLAS) and the GPU device
 // implement it. Kernels take output buffers first, then inputs, then sizes. Copies
 // between host and device are explicit calls so the scheduler can see them.
+// The interface is split by topic across IDevice.*.cs files; this one holds the core.
 namespace Omnivore.Core;
 
-public interface IDevice : IDisposable
+public partial interface IDevice : IDisposable
 {
     /// <summary>A short human name, e.g. "CPU (OpenBLAS 0.3.21, 2 threads)".</summary>
     string Name { get; }
