@@ -18,6 +18,7 @@ public static class Program
             TestCommand.Build(),
             TimeCommand.Build(),
             ConvertCommand.Build(),
+            ComputeMeanCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));

@@ -1,6 +1,7 @@
 // DataTransformer: turns one Caffe Datum into network input the way Caffe's
 // DataTransformer does: subtract the mean (mean_file or mean_value), multiply by scale,
-// crop (random in TRAIN, centred in TEST) and mirror at random when asked.
+// crop (random in TRAIN, centred in TEST) and mirror at random when asked. Encoded
+// Datums (JPEG/PNG bytes, as `convert_imageset --encoded` writes) are decoded first.
 using Google.Protobuf;
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
@@ -32,6 +33,24 @@ public sealed class DataTransformer
 
     public int CropSize => (int)_p.CropSize;
 
+    /// <summary>Set by the data layer from data_param.force_encoded_color.</summary>
+    public bool ForceEncodedColor { get; init; }
+
+    private ColorMode DecodeMode => _p.ForceColor || ForceEncodedColor ? ColorMode.Color
+                                  : _p.ForceGray ? ColorMode.Gray : ColorMode.Unchanged;
+
+    /// <summary>The datum with raw pixels: decoded when it holds an encoded image, else itself.</summary>
+    public Datum Decode(Datum d)
+    {
+        if (!d.Encoded) return d;
+        var img = ImageCodec.Decode(d.Data.ToByteArray(), DecodeMode, $"layer '{_layerName}'");
+        return new Datum
+        {
+            Channels = img.Channels, Height = img.Height, Width = img.Width, Label = d.Label,
+            Data = ByteString.CopyFrom(img.Chw),
+        };
+    }
+
     /// <summary>The (C, H, W) a datum of the given size becomes.</summary>
     public (int C, int H, int W) OutputShape(int channels, int height, int width)
     {
@@ -44,9 +63,7 @@ public sealed class DataTransformer
     /// <summary>Writes the transformed datum into dst (C*H'*W' floats).</summary>
     public void Transform(Datum d, Span<float> dst, Rng rng)
     {
-        if (d.Encoded)
-            throw new OmnivoreException($"layer '{_layerName}': encoded (compressed) Datum images are not supported yet; " +
-                                        "convert the dataset without --encoded");
+        d = Decode(d);
         int c = d.Channels, h = d.Height, w = d.Width;
         var (_, oh, ow) = OutputShape(c, h, w);
         bool hasBytes = d.Data.Length > 0;

@@ -1,6 +1,7 @@
-// DatumBatchReader: the prefetching half of the Data layer. A background thread reads
-// Datums from LMDB, transforms them and fills whole batches (data and labels) into a
-// bounded queue, so reading overlaps the forward/backward pass.
+// DatumBatchReader: the prefetching half of the data layers. A background thread reads
+// Datums from a source (an LMDB, or a list of image files), transforms them and fills
+// whole batches (data and labels) into a bounded queue, so reading overlaps the
+// forward/backward pass.
 using System.Collections.Concurrent;
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
@@ -15,7 +16,7 @@ public sealed class DatumBatchReader : IDisposable
         public required float[] Labels;
     }
 
-    private readonly LmdbCursor _cursor;
+    private readonly IDatumSource _cursor;
     private readonly DataTransformer _transformer;
     private readonly Rng _rng;
     private readonly int _batchSize;
@@ -26,8 +27,12 @@ public sealed class DatumBatchReader : IDisposable
     private Exception? _failure;
 
     public DatumBatchReader(string source, int batchSize, int prefetch, DataTransformer transformer, Rng rng, uint randSkip)
+        : this(new LmdbDatumSource(source), batchSize, prefetch, transformer, rng, randSkip) { }
+
+    /// <summary>Reads from any source; the reader owns and disposes it.</summary>
+    public DatumBatchReader(IDatumSource source, int batchSize, int prefetch, DataTransformer transformer, Rng rng, uint randSkip)
     {
-        _cursor = new LmdbCursor(source);
+        _cursor = source;
         _transformer = transformer;
         _rng = rng;
         _batchSize = batchSize;
@@ -39,7 +44,7 @@ public sealed class DatumBatchReader : IDisposable
                 Log.Info($"Skipping first {skip} data points.");
                 for (int i = 0; i < skip; i++) _cursor.MoveNext();
             }
-            First = Datum.Parser.ParseFrom(_cursor.Current());
+            First = transformer.Decode(_cursor.Current());
             (Channels, Height, Width) = transformer.OutputShape(First.Channels, First.Height, First.Width);
         }
         catch
@@ -47,9 +52,9 @@ public sealed class DatumBatchReader : IDisposable
             _cursor.Dispose(); // an undisposed LMDB handle crashes the process in its finalizer
             throw;
         }
-        Source = source;
+        Source = source.Name;
         _full = new BlockingCollection<Batch>(Math.Max(prefetch, 1));
-        _thread = new Thread(Run) { IsBackground = true, Name = $"prefetch {source}" };
+        _thread = new Thread(Run) { IsBackground = true, Name = $"prefetch {Source}" };
         _thread.Start();
     }
 
@@ -86,7 +91,7 @@ public sealed class DatumBatchReader : IDisposable
                     batch = new Batch { Data = new float[(long)per * _batchSize], Labels = new float[_batchSize] };
                 for (int i = 0; i < _batchSize; i++)
                 {
-                    var datum = Datum.Parser.ParseFrom(_cursor.Current());
+                    var datum = _transformer.Decode(_cursor.Current());
                     if (datum.Channels * datum.Height * datum.Width != First.Channels * First.Height * First.Width)
                         throw new OmnivoreException($"'{Source}': record of {datum.Channels}x{datum.Height}x{datum.Width} " +
                                                     $"in a dataset of {First.Channels}x{First.Height}x{First.Width} images");

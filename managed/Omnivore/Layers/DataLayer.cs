@@ -33,7 +33,7 @@ public sealed class DataLayer : Layer
         if (p.HasMeanFile && !transform.HasMeanFile) transform.MeanFile = p.MeanFile;
         if (p.HasCropSize && !transform.HasCropSize) transform.CropSize = p.CropSize;
         if (p.HasMirror && !transform.HasMirror) transform.Mirror = p.Mirror;
-        var transformer = new DataTransformer(transform, Phase, Name);
+        var transformer = new DataTransformer(transform, Phase, Name) { ForceEncodedColor = p.ForceEncodedColor };
         try
         {
             _reader = new DatumBatchReader(p.Source, _batchSize, (int)p.Prefetch, transformer, Context.Rng.Fork(), p.RandSkip);
