@@ -19,6 +19,7 @@ public static class Program
             TimeCommand.Build(),
             ConvertCommand.Build(),
             ComputeMeanCommand.Build(),
+            DrawCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));

@@ -77,11 +77,22 @@ public static class TimeCommand
         return 0;
     }
 
-    /// <summary>One line per layer and top on standard output: "layer (Type) -> blob: N C H W (count)".</summary>
+    /// <summary>
+    /// One line per layer and top on standard output: "layer (Type) -> blob: N C H W (count)",
+    /// then one per layer with learnable parameters, and the total parameter count.
+    /// </summary>
     public static void PrintShapes(Net net)
     {
         for (int i = 0; i < net.Layers.Count; i++)
             foreach (var top in net.Tops[i])
                 Console.WriteLine($"{net.Layers[i].Name} ({net.Layers[i].Type}) -> {top.Name}: {top.ShapeString}");
+        long total = 0;
+        foreach (var layer in net.Layers.Where(l => l.Params.Count > 0))
+        {
+            long count = layer.Params.Sum(p => p.Count);
+            total += count;
+            Console.WriteLine($"params {layer.Name}: {string.Join(" + ", layer.Params.Select(p => p.ShapeString))} = {count}");
+        }
+        Console.WriteLine($"params total: {total} ({Fmt.G(total * 4.0 / (1 << 20))} MiB as float)");
     }
 }
