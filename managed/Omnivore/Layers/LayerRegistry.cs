@@ -13,6 +13,7 @@ public static class LayerRegistry
         ["Data"] = c => new DataLayer(c),
         ["Dropout"] = c => new DropoutLayer(c),
         ["DummyData"] = c => new DummyDataLayer(c),
+        ["HDF5Data"] = c => new Hdf5DataLayer(c),
         ["ImageData"] = c => new ImageDataLayer(c),
         ["InnerProduct"] = c => new InnerProductLayer(c),
         ["Input"] = c => new InputLayer(c),
