@@ -1,6 +1,7 @@
 // SolverFactory: reads a solver.prototxt, builds the train net and the test nets it names
 // (net / net_param / train_net / test_net, with train_state and test_state), seeds the
-// run's random numbers, and creates the solver of the requested type.
+// run's random numbers, and creates the solver of the requested type (Caffe's names;
+// the deprecated enum solver_type is upgraded to them as Caffe does).
 using Omnivore.Core;
 using Omnivore.Model;
 using Omnivore.Model.Caffe;
@@ -10,24 +11,66 @@ namespace Omnivore.Solvers;
 
 public static class SolverFactory
 {
-    public static readonly string[] KnownTypes = ["SGD"];
+    private delegate Solver Constructor(SolverParameter p, Net train, IReadOnlyList<Net> tests);
+
+    private static readonly (string Type, Constructor New)[] Types =
+    [
+        ("SGD", (p, t, ts) => new SgdSolver(p, t, ts)),
+        ("Nesterov", (p, t, ts) => new NesterovSolver(p, t, ts)),
+        ("AdaGrad", (p, t, ts) => new AdaGradSolver(p, t, ts)),
+        ("RMSProp", (p, t, ts) => new RmsPropSolver(p, t, ts)),
+        ("AdaDelta", (p, t, ts) => new AdaDeltaSolver(p, t, ts)),
+        ("Adam", (p, t, ts) => new AdamSolver(p, t, ts)),
+    ];
+
+    /// <summary>Caffe's solver type names, as written in `type`.</summary>
+    public static readonly string[] KnownTypes = Types.Select(t => t.Type).ToArray();
 
     public static SolverParameter Load(string path)
     {
         if (!File.Exists(path)) throw new OmnivoreException($"solver file '{path}' does not exist");
         var p = TextFormat.ParseFile<SolverParameter>(path);
-        if (!p.HasType && p.HasSolverType) p.Type = p.SolverType.ToString().ToUpperInvariant() switch
-        {
-            "NESTEROV" => "Nesterov", "ADAGRAD" => "AdaGrad", "RMSPROP" => "RMSProp",
-            "ADADELTA" => "AdaDelta", "ADAM" => "Adam", _ => "SGD",
-        };
+        UpgradeSolverType(p, path);
         return p;
+    }
+
+    /// <summary>Replaces the deprecated enum solver_type by the type string, as Caffe's
+    /// UpgradeSolverType; giving both is an error.</summary>
+    public static void UpgradeSolverType(SolverParameter p, string source)
+    {
+        if (!p.HasSolverType) return;
+        if (p.HasType)
+            throw new OmnivoreException($"{source}: the deprecated solver_type ({p.SolverType}) and type (\"{p.Type}\") cannot both be given; keep type");
+        p.Type = p.SolverType switch
+        {
+            SolverParameter.Types.SolverType.Nesterov => "Nesterov",
+            SolverParameter.Types.SolverType.Adagrad => "AdaGrad",
+            SolverParameter.Types.SolverType.Rmsprop => "RMSProp",
+            SolverParameter.Types.SolverType.Adadelta => "AdaDelta",
+            SolverParameter.Types.SolverType.Adam => "Adam",
+            _ => "SGD",
+        };
+        p.ClearSolverType();
+    }
+
+    /// <summary>Creates the solver named by p.type (or the legacy solver_type) over nets already built.</summary>
+    public static Solver CreateSolver(SolverParameter p, Net train, IReadOnlyList<Net> tests, string source = "solver")
+    {
+        UpgradeSolverType(p, source);
+        return ConstructorOf(p.Type, source)(p, train, tests);
+    }
+
+    private static Constructor ConstructorOf(string type, string source)
+    {
+        foreach (var t in Types)
+            if (t.Type == type) return t.New;
+        throw new OmnivoreException($"{source}: unknown solver type '{type}' (known: {string.Join(", ", KnownTypes)})");
     }
 
     public static Solver Create(SolverParameter p, IDevice device, string solverPath)
     {
-        if (!KnownTypes.Contains(p.Type))
-            throw new OmnivoreException($"{solverPath}: solver type '{p.Type}' is not implemented yet (known: {string.Join(", ", KnownTypes)})");
+        UpgradeSolverType(p, solverPath);
+        var construct = ConstructorOf(p.Type, solverPath);
         long seed = p.RandomSeed >= 0 ? p.RandomSeed : Rng.ClockSeed();
         var rng = new Rng(seed);
         var (trainParam, trainSource) = TrainNet(p, solverPath);
@@ -47,7 +90,7 @@ public static class SolverFactory
                 Log.Info($"Creating test net (#{i}) specified by {testParams[i].Source}");
                 tests.Add(new Net(testParams[i].Param, device, rng, state, testParams[i].Source));
             }
-            return new SgdSolver(p, train, tests);
+            return construct(p, train, tests);
         }
         catch
         {

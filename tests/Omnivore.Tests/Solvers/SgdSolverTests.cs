@@ -2,7 +2,10 @@
 // softmax classifier whose gradient is computed by hand, then momentum SGD with weight
 // decay and per-parameter lr_mult/decay_mult over several steps (history carried),
 // iter_size gradient averaging over passes with different data, and clip_gradients
-// (applied, as in Caffe, to the accumulated gradient before the iter_size average).
+// (applied, as in Caffe, to the accumulated gradient before the iter_size average);
+// L1 and L2 regularisation through the shared rule harness, the regularization_type
+// check, and the .solverstate layout (one momentum blob per parameter) with an exact
+// continuation after restore.
 using NUnit.Framework;
 using Omnivore.Core;
 using Omnivore.Model;
@@ -211,6 +214,62 @@ public class SgdSolverTests
         }
         AssertClose(solver.Net.Layer("ip").Params[0].DownloadData(), w, "weights");
         AssertClose(solver.Net.Layer("ip").Params[1].DownloadData(), b, "bias");
+    }
+
+    private static readonly SolverRuleHarness.Rule MomentumRule = (double g, ref double h, ref double _, double lr, int iter) =>
+    {
+        h = 0.9 * h + lr * g;
+        return h;
+    };
+
+    [TestCase("L2")]
+    [TestCase("L1")]
+    public void RegularisationMatchesTheReference(string regularization)
+    {
+        using var solver = SolverRuleHarness.Create("SGD", "base_lr: 0.1 lr_policy: \"fixed\" momentum: 0.9 weight_decay: 0.05 " +
+                                                           $"regularization_type: \"{regularization}\" max_iter: 10");
+        Assert.That(solver, Is.InstanceOf<SgdSolver>());
+        SolverRuleHarness.CheckThreeSteps(solver, MomentumRule, _ => 0.1);
+    }
+
+    [Test]
+    public void L1AddsTheSignOfTheWeightsAndNothingAtZero()
+    {
+        // W0[3] is 0: sign(0) = 0, so with no gradient there it stays 0 under L1 only.
+        using var solver = InputSolver("base_lr: 0.1 lr_policy: \"fixed\" weight_decay: 0.5 regularization_type: \"L1\" max_iter: 10");
+        var (gw, _) = Gradient(D(W0), D(B0), X, Labels);
+        solver.Step(1);
+        var w = solver.Net.Layer("ip").Params[0].DownloadData();
+        for (int i = 0; i < W0.Length; i++)
+        {
+            double sign = W0[i] > 0 ? 1 : W0[i] < 0 ? -1 : 0;
+            Assert.That(w[i], Is.EqualTo(W0[i] - 0.1 * 0.5 * (gw[i] + 0.5 * 2 * sign)).Within(2e-6), $"weight {i}");
+        }
+    }
+
+    [Test]
+    public void UnknownRegularizationTypeIsAnErrorWhenWeightDecayIsUsed()
+    {
+        var e = Assert.Throws<OmnivoreException>(() =>
+            InputSolver("base_lr: 0.1 lr_policy: \"fixed\" weight_decay: 0.01 regularization_type: \"L3\" max_iter: 10"));
+        Assert.That(e!.Message, Does.Contain("'L3'").And.Contain("L1").And.Contain("L2"));
+        // Caffe only looks at the type when there is a decay to apply.
+        using var solver = InputSolver("base_lr: 0.1 lr_policy: \"fixed\" regularization_type: \"L3\" max_iter: 10");
+        solver.Step(1);
+    }
+
+    [Test]
+    public void SnapshotHoldsOneBlobPerParameterAndRestoresExactly()
+    {
+        var dir = SolverRuleHarness.TempDir();
+        try
+        {
+            SolverRuleHarness.CheckSnapshotRoundTrip("SGD", "base_lr: 0.1 lr_policy: \"fixed\" momentum: 0.9 weight_decay: 0.01 max_iter: 10", 1, dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Test]

@@ -1,7 +1,8 @@
 // Tests for SolverFactory: loading solver files (legacy solver_type), building the train
 // net and the test nets from net / net_param / train_net_param / test_net_param with
 // their phases and test_state, seeding from random_seed, and the errors for a test_iter
-// count that does not match the test nets, a missing net file and an unknown solver type.
+// count that does not match the test nets, a missing net file and an unknown solver type;
+// creation of every Caffe solver type by `type` and by the legacy `solver_type`.
 using NUnit.Framework;
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
@@ -165,10 +166,75 @@ public class SolverFactoryTests
     [Test]
     public void UnknownSolverTypeIsNamed()
     {
-        var p = Param(Fields("type: \"Adam\""));
+        var p = Param(Fields("type: \"LBFGS\""));
         p.NetParam = Omnivore.Model.TextFormat.Parse<NetParameter>(PhasedNet, "inline");
-        var e = Assert.Throws<OmnivoreException>(() => SolverFactory.Create(p, CpuFixture.Device, "adam_solver.prototxt"));
-        Assert.That(e!.Message, Does.Contain("'Adam'").And.Contain("SGD").And.Contain("adam_solver.prototxt"));
+        var e = Assert.Throws<OmnivoreException>(() => SolverFactory.Create(p, CpuFixture.Device, "lbfgs_solver.prototxt"));
+        Assert.That(e!.Message, Does.Contain("'LBFGS'").And.Contain("lbfgs_solver.prototxt"));
+        foreach (var known in SolverFactory.KnownTypes) Assert.That(e.Message, Does.Contain(known));
+    }
+
+    [Test]
+    public void KnownTypesAreCaffes()
+    {
+        Assert.That(SolverFactory.KnownTypes, Is.EqualTo(new[] { "SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam" }));
+    }
+
+    [TestCase("SGD", typeof(SgdSolver), 1)]
+    [TestCase("Nesterov", typeof(NesterovSolver), 1)]
+    [TestCase("AdaGrad", typeof(AdaGradSolver), 1)]
+    [TestCase("RMSProp", typeof(RmsPropSolver), 1)]
+    [TestCase("AdaDelta", typeof(AdaDeltaSolver), 2)]
+    [TestCase("Adam", typeof(AdamSolver), 2)]
+    public void EveryTypeIsCreatedByName(string type, Type expected, int slots)
+    {
+        var p = Param(Fields($"type: \"{type}\""));
+        p.NetParam = Omnivore.Model.TextFormat.Parse<NetParameter>(PhasedNet, "inline");
+        using var solver = SolverFactory.Create(p, CpuFixture.Device, "solver.prototxt");
+        Assert.That(solver, Is.InstanceOf(expected));
+        var family = (SgdFamilySolver)solver;
+        Assert.That(family.Type, Is.EqualTo(type));
+        Assert.That(family.HistorySlots, Is.EqualTo(slots));
+        Assert.That(family.History.Length, Is.EqualTo(slots * solver.Net.Arena.Count));
+    }
+
+    [TestCase("NESTEROV", typeof(NesterovSolver))]
+    [TestCase("ADAGRAD", typeof(AdaGradSolver))]
+    [TestCase("RMSPROP", typeof(RmsPropSolver))]
+    [TestCase("ADADELTA", typeof(AdaDeltaSolver))]
+    [TestCase("ADAM", typeof(AdamSolver))]
+    [TestCase("SGD", typeof(SgdSolver))]
+    public void LegacySolverTypeSelectsTheSolver(string legacy, Type expected)
+    {
+        var path = Path.Combine(_dir, "legacy.prototxt");
+        File.WriteAllText(path, Fields($"solver_type: {legacy}"));
+        var p = SolverFactory.Load(path);
+        Assert.That(p.HasSolverType, Is.False, "upgraded to type, as Caffe does");
+        p.NetParam = Omnivore.Model.TextFormat.Parse<NetParameter>(PhasedNet, "inline");
+        using var solver = SolverFactory.Create(p, CpuFixture.Device, path);
+        Assert.That(solver, Is.InstanceOf(expected));
+
+        var direct = Param(Fields($"solver_type: {legacy}"));
+        direct.NetParam = p.NetParam;
+        using var created = SolverFactory.Create(direct, CpuFixture.Device, "direct.prototxt");
+        Assert.That(created, Is.InstanceOf(expected), "Create upgrades a parameter that did not come through Load");
+    }
+
+    [Test]
+    public void LegacySolverTypeAndTypeTogetherAreAnError()
+    {
+        var path = Path.Combine(_dir, "both.prototxt");
+        File.WriteAllText(path, "base_lr: 0.01 solver_type: ADAM type: \"Adam\"");
+        var e = Assert.Throws<OmnivoreException>(() => SolverFactory.Load(path));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("solver_type").And.Contain("type"));
+    }
+
+    [Test]
+    public void CaffesConstraintsAreCheckedAtCreation()
+    {
+        var p = Param(Fields("type: \"AdaGrad\" momentum: 0.9"));
+        p.NetParam = Omnivore.Model.TextFormat.Parse<NetParameter>(PhasedNet, "inline");
+        var e = Assert.Throws<OmnivoreException>(() => SolverFactory.Create(p, CpuFixture.Device, "solver.prototxt"));
+        Assert.That(e!.Message, Does.Contain("momentum cannot be used with AdaGrad"));
     }
 
     [Test]
