@@ -186,7 +186,7 @@ public class DataTransformerTests
         var encoded = Bytes(1, 2, 2);
         encoded.Encoded = true;
         Assert.That(Assert.Throws<OmnivoreException>(() => t.Transform(encoded, new float[4], new Rng(1)))!.Message,
-                    Does.Contain("encoded"));
+                    Does.Contain("cannot decode image"), "bytes that are no image file");
         var means = Make("mean_value: 1 mean_value: 2", Phase.Test);
         Assert.Throws<OmnivoreException>(() => means.Transform(Bytes(3, 1, 1), new float[3], new Rng(1)));
     }
