@@ -16,12 +16,31 @@ public static class SolverFactory
     {
         if (!File.Exists(path)) throw new OmnivoreException($"solver file '{path}' does not exist");
         var p = TextFormat.ParseFile<SolverParameter>(path);
-        if (!p.HasType && p.HasSolverType) p.Type = p.SolverType.ToString().ToUpperInvariant() switch
-        {
-            "NESTEROV" => "Nesterov", "ADAGRAD" => "AdaGrad", "RMSPROP" => "RMSProp",
-            "ADADELTA" => "AdaDelta", "ADAM" => "Adam", _ => "SGD",
-        };
+        UpgradeSolverType(p, path);
         return p;
+    }
+
+    /// <summary>Caffe's solver upgrade: the deprecated solver_type enum becomes the type string.</summary>
+    public static void UpgradeSolverType(SolverParameter p, string path)
+    {
+        if (!p.HasSolverType) return;
+        if (p.HasType)
+            throw new OmnivoreException($"{path}: failed to upgrade solver: old solver_type field (enum) and new type " +
+                                        "field (string) cannot be both specified in solver proto text");
+        Log.Info($"Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': {path}");
+        p.Type = p.SolverType switch
+        {
+            SolverParameter.Types.SolverType.Nesterov => "Nesterov",
+            SolverParameter.Types.SolverType.Adagrad => "AdaGrad",
+            SolverParameter.Types.SolverType.Rmsprop => "RMSProp",
+            SolverParameter.Types.SolverType.Adadelta => "AdaDelta",
+            SolverParameter.Types.SolverType.Adam => "Adam",
+            SolverParameter.Types.SolverType.Sgd => "SGD",
+            var t => throw new OmnivoreException($"{path}: unknown solver_type {(int)t}"),
+        };
+        p.ClearSolverType();
+        Log.Info("Successfully upgraded file specified using deprecated 'solver_type' field (enum) to 'type' field (string).");
+        Log.Warning("Note that future Caffe releases will only support 'type' field (string) for a solver's type.");
     }
 
     public static Solver Create(SolverParameter p, IDevice device, string solverPath)
@@ -73,7 +92,7 @@ public static class SolverFactory
         if (!File.Exists(file))
             throw new OmnivoreException($"net file '{file}' does not exist (paths resolve against the working directory " +
                                         $"{Environment.CurrentDirectory}, as in Caffe)");
-        return TextFormat.ParseFile<NetParameter>(file);
+        return NetUpgrade.UpgradeAsNeeded(TextFormat.ParseFile<NetParameter>(file), file);
     }
 
     private static List<(NetParameter Param, string Source)> TestNets(SolverParameter p, NetParameter train, string trainSource, string solverPath)
