@@ -125,5 +125,6 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 #endif
 
 #include "omnivore_solvers.h"
+#include "omnivore_lrn_within.h"
 
 #endif /* OMNIVORE_H */

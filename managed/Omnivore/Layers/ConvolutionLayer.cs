@@ -28,28 +28,20 @@ public sealed class ConvolutionLayer : Layer
 
     protected override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        var p = Param.ConvolutionParam ?? throw Error("missing convolution_param");
+        var spec = ConvolutionSpec.Parse(Param, Error);
         if (bottom.Count != top.Count) throw Error($"needs as many tops as bottoms ({bottom.Count} vs {top.Count})");
-        if (p.Axis != 1) throw Error("only axis: 1 is supported");
-        _numOutput = (int)p.NumOutput;
-        if (_numOutput <= 0) throw Error("num_output must be positive");
-        _group = (int)p.Group;
-        _biasTerm = p.BiasTerm;
+        _numOutput = spec.NumOutput;
+        _group = spec.Group;
+        _biasTerm = spec.BiasTerm;
         var b = bottom[0];
         if (b.NumAxes != 4) throw Error($"only 2-D convolution of 4-axis blobs is supported; bottom '{b.Name}' has shape {b.ShapeString}");
         int channels = b[1];
-        if (_group <= 0 || channels % _group != 0 || _numOutput % _group != 0)
-            throw Error($"group {_group} must divide both input channels {channels} and num_output {_numOutput}");
-        var (kh, kw) = SpatialPair(p.KernelSize, p.HasKernelH ? (int)p.KernelH : null, p.HasKernelW ? (int)p.KernelW : null, null, "kernel_size");
-        var (ph, pw) = SpatialPair(p.Pad, p.HasPadH ? (int)p.PadH : null, p.HasPadW ? (int)p.PadW : null, 0, "pad");
-        var (sh, sw) = SpatialPair(p.Stride, p.HasStrideH ? (int)p.StrideH : null, p.HasStrideW ? (int)p.StrideW : null, 1, "stride");
-        var (dh, dw) = SpatialPair(p.Dilation, null, null, 1, "dilation");
-        if (kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0)
-            throw Error("kernel, stride and dilation must be positive");
-        _g = new WindowGeometry(channels, b[2], b[3], kh, kw, ph, pw, sh, sw, dh, dw);
+        spec.CheckGroups(channels, Error);
+        _g = spec.Window(channels, b[2], b[3]);
         if (Params.Count == 0)
         {
-            var w = AddParam("weights", _numOutput, channels / _group, kh, kw);
+            var p = Param.ConvolutionParam;
+            var w = AddParam("weights", _numOutput, channels / _group, spec.KernelH, spec.KernelW);
             Filler.Fill(w, p.WeightFiller, Context.Rng, Name);
             if (_biasTerm)
             {
@@ -57,24 +49,6 @@ public sealed class ConvolutionLayer : Layer
                 Filler.Fill(bias, p.BiasFiller, Context.Rng, Name);
             }
         }
-    }
-
-    private (int, int) SpatialPair(IList<uint> values, int? h, int? w, int? fallback, string name)
-    {
-        if (h.HasValue || w.HasValue)
-        {
-            if (values.Count > 0) throw Error($"give either {name} or {name}_h/{name}_w, not both");
-            if (!h.HasValue || !w.HasValue) throw Error($"{name}_h and {name}_w must be given together");
-            return (h.Value, w.Value);
-        }
-        return values.Count switch
-        {
-            0 when fallback.HasValue => (fallback.Value, fallback.Value),
-            0 => throw Error($"{name} is required"),
-            1 => ((int)values[0], (int)values[0]),
-            2 => ((int)values[0], (int)values[1]),
-            _ => throw Error($"{name} has {values.Count} values; 2-D convolution takes 1 or 2"),
-        };
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

@@ -1,6 +1,9 @@
-// LrnLayer: local response normalisation across channels (AlexNet/CaffeNet):
-// y = x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta.
-// WITHIN_CHANNEL is not implemented yet and says so.
+// LrnLayer: local response normalisation, Caffe's LRN layer.
+// ACROSS_CHANNELS (AlexNet/CaffeNet): y = x / (k + alpha/size * sum of x^2 over `size`
+// neighbouring channels)^beta.
+// WITHIN_CHANNEL: y = x / (1 + alpha * average of x^2 over a size x size spatial window)^beta,
+// the average taken as Caffe's AVE pooling with zero padding (size-1)/2 (divisor always
+// size*size); k is not used, exactly as in Caffe's composition of this mode.
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
 using NormRegion = Omnivore.Model.Caffe.LRNParameter.Types.NormRegion;
@@ -22,8 +25,6 @@ public sealed class LrnLayer : Layer
     {
         _p = Param.LrnParam ?? new LRNParameter();
         if (_p.LocalSize % 2 == 0) throw Error($"local_size {_p.LocalSize} must be odd");
-        if (_p.NormRegion != NormRegion.AcrossChannels)
-            throw Error("norm_region WITHIN_CHANNEL is not implemented yet (ACROSS_CHANNELS is)");
         _scale = new Blob(Device, $"{Name}.scale");
     }
 
@@ -38,16 +39,24 @@ public sealed class LrnLayer : Layer
     public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        Device.LrnAcrossForward(top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
-            (int)_p.LocalSize, _p.Alpha, _p.Beta, _p.K);
+        if (_p.NormRegion == NormRegion.WithinChannel)
+            Device.LrnWithinForward(top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
+                (int)_p.LocalSize, _p.Alpha, _p.Beta);
+        else
+            Device.LrnAcrossForward(top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
+                (int)_p.LocalSize, _p.Alpha, _p.Beta, _p.K);
     }
 
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
         if (!propagateDown[0]) return;
         var b = bottom[0];
-        Device.LrnAcrossBackward(b.Diff, top[0].Diff, top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
-            (int)_p.LocalSize, _p.Alpha, _p.Beta);
+        if (_p.NormRegion == NormRegion.WithinChannel)
+            Device.LrnWithinBackward(b.Diff, top[0].Diff, top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
+                (int)_p.LocalSize, _p.Alpha, _p.Beta);
+        else
+            Device.LrnAcrossBackward(b.Diff, top[0].Diff, top[0].Data, _scale!.Data, b.Data, b[0], b[1], b[2], b[3],
+                (int)_p.LocalSize, _p.Alpha, _p.Beta);
     }
 
     public override void Dispose()

@@ -4,6 +4,7 @@
 // learnable parameters and their gradients in one contiguous arena.
 using Omnivore.Core;
 using Omnivore.Layers;
+using Omnivore.Model;
 using Omnivore.Model.Caffe;
 
 namespace Omnivore.Nets;
@@ -26,7 +27,7 @@ public sealed partial class Net : IDisposable
         if (state is not null) effective.MergeFrom(state);
         State = effective;
         Name = param.Name;
-        var filtered = NetFilter.Filter(Legacy.InputsToLayer(param), effective);
+        var filtered = NetFilter.Filter(Legacy.InputsToLayer(NetUpgrade.UpgradeAsNeeded(param, Source)), effective);
         Param = SplitInsertion.Insert(filtered);
         Phase = effective.Phase;
         try

@@ -12,6 +12,7 @@ public sealed partial class Net
     /// <summary>Copies parameters from a trained net, layer by layer, matched by name.</summary>
     public void CopyTrainedLayersFrom(NetParameter trained, string source)
     {
+        trained = NetUpgrade.UpgradeAsNeeded(trained, source);
         foreach (var src in trained.Layer)
         {
             var target = _layers.FirstOrDefault(l => l.Name == src.Name);
@@ -61,15 +62,18 @@ public sealed partial class Net
     public static NetParameter ReadCaffeModel(string path)
     {
         if (!File.Exists(path)) throw new OmnivoreException($"weights file '{path}' does not exist");
+        NetParameter parsed;
         try
         {
             using var stream = File.OpenRead(path);
-            return NetParameter.Parser.ParseFrom(stream);
+            parsed = NetParameter.Parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new OmnivoreException($"'{path}' is not a valid .caffemodel (truncated or corrupt: {e.Message})", e);
         }
+        // Caffe models saved with V1 layers (`layers`, field 2) read as current ones.
+        return NetUpgrade.UpgradeAsNeeded(parsed, path);
     }
 
     /// <summary>The net as a Caffe NetParameter with every layer's learned blobs.</summary>

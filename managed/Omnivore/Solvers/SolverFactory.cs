@@ -34,13 +34,15 @@ public static class SolverFactory
         return p;
     }
 
-    /// <summary>Replaces the deprecated enum solver_type by the type string, as Caffe's
-    /// UpgradeSolverType; giving both is an error.</summary>
-    public static void UpgradeSolverType(SolverParameter p, string source)
+    /// <summary>Caffe's solver upgrade: the deprecated solver_type enum becomes the type string;
+    /// giving both is an error.</summary>
+    public static void UpgradeSolverType(SolverParameter p, string path)
     {
         if (!p.HasSolverType) return;
         if (p.HasType)
-            throw new OmnivoreException($"{source}: the deprecated solver_type ({p.SolverType}) and type (\"{p.Type}\") cannot both be given; keep type");
+            throw new OmnivoreException($"{path}: failed to upgrade solver: old solver_type field (enum) and new type " +
+                                        "field (string) cannot be both specified in solver proto text");
+        Log.Info($"Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': {path}");
         p.Type = p.SolverType switch
         {
             SolverParameter.Types.SolverType.Nesterov => "Nesterov",
@@ -48,9 +50,12 @@ public static class SolverFactory
             SolverParameter.Types.SolverType.Rmsprop => "RMSProp",
             SolverParameter.Types.SolverType.Adadelta => "AdaDelta",
             SolverParameter.Types.SolverType.Adam => "Adam",
-            _ => "SGD",
+            SolverParameter.Types.SolverType.Sgd => "SGD",
+            var t => throw new OmnivoreException($"{path}: unknown solver_type {(int)t}"),
         };
         p.ClearSolverType();
+        Log.Info("Successfully upgraded file specified using deprecated 'solver_type' field (enum) to 'type' field (string).");
+        Log.Warning("Note that future Caffe releases will only support 'type' field (string) for a solver's type.");
     }
 
     /// <summary>Creates the solver named by p.type (or the legacy solver_type) over nets already built.</summary>
@@ -116,7 +121,7 @@ public static class SolverFactory
         if (!File.Exists(file))
             throw new OmnivoreException($"net file '{file}' does not exist (paths resolve against the working directory " +
                                         $"{Environment.CurrentDirectory}, as in Caffe)");
-        return TextFormat.ParseFile<NetParameter>(file);
+        return NetUpgrade.UpgradeAsNeeded(TextFormat.ParseFile<NetParameter>(file), file);
     }
 
     private static List<(NetParameter Param, string Source)> TestNets(SolverParameter p, NetParameter train, string trainSource, string solverPath)

@@ -12,8 +12,8 @@ namespace Omnivore.Tests.Layers;
 public class LayerRegistryTests
 {
     private static readonly string[] Expected =
-        ["Accuracy", "Convolution", "Data", "Dropout", "DummyData", "InnerProduct", "Input", "LRN",
-         "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split"];
+        ["Accuracy", "Convolution", "Data", "Deconvolution", "Dropout", "DummyData", "InnerProduct", "Input", "LRN",
+         "MemoryData", "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split"];
 
     [Test]
     public void KnowsTheCaffeLayerTypes()

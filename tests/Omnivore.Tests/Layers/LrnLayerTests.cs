@@ -1,7 +1,9 @@
 // LrnLayerTests: ACROSS_CHANNELS LRN forward against the naive formula
 //   y = x * (k + alpha/size * sum of x^2 over the `size` channels centred on c)^-beta
-// (window clipped at the first and last channels), gradient checks, and the clear errors
-// for WITHIN_CHANNEL, an even local_size and in-place use.
+// (window clipped at the first and last channels); WITHIN_CHANNEL forward against a naive
+// reference of Caffe's composition (square, AVE pooling size x size with pad (size-1)/2 and
+// Caffe's divisor rule, 1 + alpha * pooled, power -beta, product; k unused); gradient
+// checks of both; the clear errors for an even local_size and in-place use.
 using System.Globalization;
 using Omnivore.Core;
 using static Omnivore.Tests.Layers.LayerTestHelpers;
@@ -89,8 +91,8 @@ public class LrnLayerTests
         finally { DisposeAll(layer, bottom, top); }
     }
 
-    [TestCase("norm_region: WITHIN_CHANNEL", "WITHIN_CHANNEL")]
     [TestCase("local_size: 4", "local_size 4")]
+    [TestCase("local_size: 2 norm_region: WITHIN_CHANNEL", "local_size 2")]
     public void UnsupportedSettingsAreClearErrors(string lrnParam, string mentioned)
     {
         var bottom = NewBlob("x", 1, 3, 2, 2);
@@ -100,6 +102,91 @@ public class LrnLayerTests
         {
             var e = Assert.Throws<OmnivoreException>(() => layer.SetUp([bottom], [top]));
             Assert.That(e!.Message, Does.Contain("'norm'").And.Contain(mentioned));
+        }
+        finally { DisposeAll(layer, bottom, top); }
+    }
+
+    // ---- WITHIN_CHANNEL ----
+
+    public static readonly Case[] WithinCases =
+    [
+        new("within_size3", 3, 0.5f, 0.75f, 1f),
+        new("within_size5_k_ignored", 5, 2f, 0.75f, 7f),
+        new("within_size1", 1, 1.5f, 0.5f, 1f),
+        new("within_size7_wider_than_image", 7, 3f, 1f, 1f),
+    ];
+
+    private static string WithinText(Case p) => p.Text.Replace(" }", " norm_region: WITHIN_CHANNEL }");
+
+    /// <summary>Caffe's WITHIN_CHANNEL composition written out with its AVE-pooling divisor rule.</summary>
+    private static float[] NaiveWithin(float[] x, int planes, int h, int w, Case p)
+    {
+        int pad = (p.Size - 1) / 2;
+        var y = new float[x.Length];
+        for (int q = 0; q < planes; q++)
+        for (int oy = 0; oy < h; oy++)
+        for (int ox = 0; ox < w; ox++)
+        {
+            int hs = oy - pad, ws = ox - pad;
+            int he = Math.Min(hs + p.Size, h + pad), we = Math.Min(ws + p.Size, w + pad);
+            int poolSize = (he - hs) * (we - ws); // padding counts, as in Caffe's AVE pooling
+            double sum = 0;
+            for (int yy = Math.Max(hs, 0); yy < Math.Min(he, h); yy++)
+            for (int xx = Math.Max(ws, 0); xx < Math.Min(we, w); xx++)
+            {
+                double v = x[(q * h + yy) * w + xx];
+                sum += v * v;
+            }
+            int idx = (q * h + oy) * w + ox;
+            y[idx] = (float)(x[idx] * Math.Pow(1 + p.Alpha * (sum / poolSize), -p.Beta));
+        }
+        return y;
+    }
+
+    [TestCaseSource(nameof(WithinCases))]
+    public void WithinChannelForwardMatchesCaffesComposition(Case p)
+    {
+        var bottom = RandomBlob("x", 94, -2, 2, 2, 3, 5, 4);
+        var top = NewBlob("y");
+        var layer = SetUp(WithinText(p), [bottom], [top]);
+        try
+        {
+            Assert.That(top.Shape, Is.EqualTo(bottom.Shape));
+            layer.Forward([bottom], [top]);
+            AssertClose(top.DownloadData(), NaiveWithin(bottom.DownloadData(), 6, 5, 4, p), 1e-5f, p.Name);
+        }
+        finally { DisposeAll(layer, bottom, top); }
+    }
+
+    [Test]
+    public void WithinChannelBorderDivisorIsTheFullWindow()
+    {
+        // One 3x3 plane of ones, size 3: the corner window holds 4 pixels but Caffe divides by 9.
+        var bottom = NewBlob("x", 1, 1, 3, 3);
+        bottom.UploadData(Enumerable.Repeat(1f, 9).ToArray());
+        var top = NewBlob("y");
+        var layer = SetUp("name: 'norm' type: 'LRN' lrn_param { local_size: 3 alpha: 1 beta: 1 norm_region: WITHIN_CHANNEL }",
+                          [bottom], [top]);
+        try
+        {
+            layer.Forward([bottom], [top]);
+            var y = top.DownloadData();
+            Assert.That(y[0], Is.EqualTo(1 / (1 + 4 / 9f)).Within(1e-6), "corner");
+            Assert.That(y[1], Is.EqualTo(1 / (1 + 6 / 9f)).Within(1e-6), "edge");
+            Assert.That(y[4], Is.EqualTo(1 / (1 + 9 / 9f)).Within(1e-6), "centre");
+        }
+        finally { DisposeAll(layer, bottom, top); }
+    }
+
+    [TestCaseSource(nameof(WithinCases))]
+    public void WithinChannelGradientCheck(Case p)
+    {
+        var bottom = RandomBlob("x", 95, -1.5f, 1.5f, 2, 2, 4, 3);
+        var top = NewBlob("y");
+        var layer = SetUp(WithinText(p), [bottom], [top]);
+        try
+        {
+            Assert.That(new GradientChecker().Check(layer, [bottom], [top]), Is.EqualTo(bottom.Count));
         }
         finally { DisposeAll(layer, bottom, top); }
     }
