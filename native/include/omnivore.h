@@ -124,4 +124,6 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 }
 #endif
 
+#include "omnivore_activations.h"
+
 #endif /* OMNIVORE_H */

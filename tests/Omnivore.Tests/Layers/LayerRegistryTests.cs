@@ -13,7 +13,10 @@ public class LayerRegistryTests
 {
     private static readonly string[] Expected =
         ["Accuracy", "Convolution", "Data", "Dropout", "DummyData", "InnerProduct", "Input", "LRN",
-         "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split"];
+         "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split",
+         // neuron and loss layers (layers-act)
+         "AbsVal", "ELU", "EuclideanLoss", "Exp", "HingeLoss", "InfogainLoss", "Log", "PReLU", "Power",
+         "Sigmoid", "SigmoidCrossEntropyLoss", "TanH", "Threshold"];
 
     [Test]
     public void KnowsTheCaffeLayerTypes()
