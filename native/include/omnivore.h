@@ -126,5 +126,6 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 
 #include "omnivore_solvers.h"
 #include "omnivore_lrn_within.h"
+#include "omnivore_activations.h"
 
 #endif /* OMNIVORE_H */

@@ -8,6 +8,7 @@ public static class LayerRegistry
 {
     private static readonly Dictionary<string, Func<LayerContext, Layer>> Factories = new()
     {
+        ["AbsVal"] = c => new AbsValLayer(c),
         ["Accuracy"] = c => new AccuracyLayer(c),
         ["Convolution"] = c => new ConvolutionLayer(c),
         ["Data"] = c => new DataLayer(c),
@@ -16,15 +17,27 @@ public static class LayerRegistry
         ["DummyData"] = c => new DummyDataLayer(c),
         ["HDF5Data"] = c => new Hdf5DataLayer(c),
         ["ImageData"] = c => new ImageDataLayer(c),
+        ["ELU"] = c => new EluLayer(c),
+        ["EuclideanLoss"] = c => new EuclideanLossLayer(c),
+        ["Exp"] = c => new ExpLayer(c),
+        ["HingeLoss"] = c => new HingeLossLayer(c),
+        ["InfogainLoss"] = c => new InfogainLossLayer(c),
         ["InnerProduct"] = c => new InnerProductLayer(c),
         ["Input"] = c => new InputLayer(c),
+        ["Log"] = c => new LogLayer(c),
         ["LRN"] = c => new LrnLayer(c),
         ["MemoryData"] = c => new MemoryDataLayer(c),
         ["Pooling"] = c => new PoolingLayer(c),
+        ["Power"] = c => new PowerLayer(c),
+        ["PReLU"] = c => new PReluLayer(c),
         ["ReLU"] = c => new ReluLayer(c),
+        ["Sigmoid"] = c => new SigmoidLayer(c),
+        ["SigmoidCrossEntropyLoss"] = c => new SigmoidCrossEntropyLossLayer(c),
         ["Softmax"] = c => new SoftmaxLayer(c),
         ["SoftmaxWithLoss"] = c => new SoftmaxWithLossLayer(c),
         ["Split"] = c => new SplitLayer(c),
+        ["TanH"] = c => new TanHLayer(c),
+        ["Threshold"] = c => new ThresholdLayer(c),
     };
 
     public static IReadOnlyCollection<string> KnownTypes => Factories.Keys;

@@ -13,7 +13,10 @@ public class LayerRegistryTests
 {
     private static readonly string[] Expected =
         ["Accuracy", "Convolution", "Data", "Deconvolution", "Dropout", "DummyData", "InnerProduct", "Input", "LRN",
-         "MemoryData", "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split"];
+         "MemoryData", "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split",
+         "HDF5Data", "ImageData",
+         "AbsVal", "ELU", "EuclideanLoss", "Exp", "HingeLoss", "InfogainLoss", "Log", "PReLU", "Power",
+         "Sigmoid", "SigmoidCrossEntropyLoss", "TanH", "Threshold"];
 
     [Test]
     public void KnowsTheCaffeLayerTypes()
