@@ -124,4 +124,8 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 }
 #endif
 
+#include "omnivore_tensor.h"
+#include "omnivore_eltwise.h"
+#include "omnivore_batchnorm.h"
+
 #endif /* OMNIVORE_H */

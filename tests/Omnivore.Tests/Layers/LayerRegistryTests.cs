@@ -13,7 +13,8 @@ public class LayerRegistryTests
 {
     private static readonly string[] Expected =
         ["Accuracy", "Convolution", "Data", "Dropout", "DummyData", "InnerProduct", "Input", "LRN",
-         "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split"];
+         "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split",
+         "ArgMax", "BatchNorm", "Bias", "Concat", "Eltwise", "Flatten", "Reshape", "Scale", "Slice"];
 
     [Test]
     public void KnowsTheCaffeLayerTypes()
