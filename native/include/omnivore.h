@@ -127,5 +127,8 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 #include "omnivore_solvers.h"
 #include "omnivore_lrn_within.h"
 #include "omnivore_activations.h"
+#include "omnivore_tensor.h"
+#include "omnivore_eltwise.h"
+#include "omnivore_batchnorm.h"
 
 #endif /* OMNIVORE_H */

@@ -1,6 +1,8 @@
 // Blob: an N-dimensional float array (NCHW by convention) with its gradient ("diff"),
-// both held in one device's memory. A blob either owns its buffers or views a slice of
-// a larger buffer (the parameter arena). Host access is by explicit copies.
+// both held in one device's memory. A blob either owns its buffers, views a slice of
+// a larger buffer (the parameter arena), or shares another blob's data and diff
+// (ShareFrom: Caffe's ShareData + ShareDiff, for Flatten and Reshape). Host access is by
+// explicit copies.
 namespace Omnivore.Core;
 
 public sealed class Blob : IDisposable
@@ -8,6 +10,8 @@ public sealed class Blob : IDisposable
     private int[] _shape = [];
     private long _capacity;
     private bool _owns = true;
+    private DeviceBuffer _data, _diff;
+    private Blob? _source;
 
     public Blob(IDevice device, string name = "")
     {
@@ -19,8 +23,12 @@ public sealed class Blob : IDisposable
 
     public IDevice Device { get; }
     public string Name { get; set; }
-    public DeviceBuffer Data { get; private set; }
-    public DeviceBuffer Diff { get; private set; }
+    /// <summary>The values; for a sharing blob, the first Count floats of its source's current data.</summary>
+    public DeviceBuffer Data => _source is null ? _data : new DeviceBuffer(_source.Data.Ptr, Count);
+    /// <summary>The gradient; for a sharing blob, the first Count floats of its source's current diff.</summary>
+    public DeviceBuffer Diff => _source is null ? _diff : new DeviceBuffer(_source.Diff.Ptr, Count);
+    /// <summary>The blob whose memory this one shares (ShareFrom), or null.</summary>
+    public Blob? SharedSource => _source;
     public IReadOnlyList<int> Shape => _shape;
     public int NumAxes => _shape.Length;
     public long Count { get; private set; }
@@ -66,6 +74,17 @@ public sealed class Blob : IDisposable
         }
         if (count > int.MaxValue)
             throw new OmnivoreException($"blob '{Name}': shape {string.Join(" ", shape)} has more than 2^31 elements");
+        if (_source is not null)
+        {
+            // A sharing blob never allocates: it re-reads its source's current buffers.
+            if (count > _source.Count)
+                throw new OmnivoreException(
+                    $"blob '{Name}' shares the memory of blob '{_source.Name}' ({_source.Count} elements) " +
+                    $"and cannot be reshaped to {string.Join(" ", shape)} ({count})");
+            _shape = shape.ToArray();
+            Count = count;
+            return;
+        }
         _shape = shape.ToArray();
         Count = count;
         if (count > _capacity)
@@ -74,13 +93,13 @@ public sealed class Blob : IDisposable
                 throw new InvalidOperationException($"blob '{Name}' views shared memory and cannot grow to {count} elements");
             FreeBuffers();
             _capacity = count;
-            Data = Device.Allocate(count);
-            Diff = Device.Allocate(count);
+            _data = Device.Allocate(count);
+            _diff = Device.Allocate(count);
         }
         else if (_capacity > 0)
         {
-            Data = new DeviceBuffer(Data.Ptr, count);
-            Diff = new DeviceBuffer(Diff.Ptr, count);
+            _data = new DeviceBuffer(_data.Ptr, count);
+            _diff = new DeviceBuffer(_diff.Ptr, count);
         }
     }
 
@@ -94,10 +113,45 @@ public sealed class Blob : IDisposable
         if (data.Length != Count || diff.Length != Count)
             throw new ArgumentException($"blob '{Name}' needs {Count} elements, got {data.Length}/{diff.Length}");
         FreeBuffers();
+        _source = null;
         _owns = false;
         _capacity = Count;
-        Data = data;
-        Diff = diff;
+        _data = data;
+        _diff = diff;
+    }
+
+    /// <summary>
+    /// Makes this blob a non-owning view of other's data and diff (Caffe's ShareData and
+    /// ShareDiff), with the given shape (null: keep this blob's shape). The count must equal
+    /// other's. This blob frees any memory it owned and from then on reads other's current
+    /// buffers at every access, so the view follows other when other reallocates on growing;
+    /// a later Reshape of this blob may not exceed other's count and allocates nothing.
+    /// other must outlive the view's use; disposing the view frees nothing. Sharing again
+    /// (with the same or another blob) is allowed; BindTo ends the sharing.
+    /// </summary>
+    public void ShareFrom(Blob other, IReadOnlyList<int>? shape = null)
+    {
+        if (ReferenceEquals(other, this)) throw new OmnivoreException($"blob '{Name}' cannot share its own memory");
+        if (!ReferenceEquals(other.Device, Device))
+            throw new OmnivoreException($"blob '{Name}' cannot share blob '{other.Name}', which lives on another device");
+        var newShape = shape?.ToArray() ?? _shape;
+        long count = 1;
+        foreach (var d in newShape)
+        {
+            if (d < 0) throw new OmnivoreException($"blob '{Name}': negative dimension in shape {string.Join(" ", newShape)}");
+            count *= d;
+        }
+        if (count != other.Count)
+            throw new OmnivoreException(
+                $"blob '{Name}' of shape {ShapeText(newShape, count)} cannot share blob '{other.Name}' of shape {other.ShapeString}: counts differ");
+        for (var s = other; s is not null; s = s._source)
+            if (ReferenceEquals(s, this))
+                throw new OmnivoreException($"blob '{Name}' cannot share blob '{other.Name}', which already shares this blob");
+        FreeBuffers();
+        _owns = false;
+        _source = other;
+        _shape = newShape;
+        Count = count;
     }
 
     public float[] DownloadData()
@@ -142,11 +196,11 @@ public sealed class Blob : IDisposable
     {
         if (_owns && _capacity > 0)
         {
-            Device.Free(Data);
-            Device.Free(Diff);
+            Device.Free(new DeviceBuffer(_data.Ptr, _capacity));
+            Device.Free(new DeviceBuffer(_diff.Ptr, _capacity));
         }
-        Data = default;
-        Diff = default;
+        _data = default;
+        _diff = default;
         _capacity = 0;
     }
 

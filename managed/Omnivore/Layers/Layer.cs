@@ -39,6 +39,13 @@ public abstract class Layer : IDisposable
     /// <summary>Loss layers give their first top a default loss weight of 1.</summary>
     public virtual bool IsLoss => false;
 
+    /// <summary>
+    /// Learning-rate and weight-decay multipliers this layer forces on its parameter i,
+    /// whatever the prototxt's param specs say (Caffe's BatchNorm fixes its statistics at
+    /// lr_mult 0 so that no solver updates them); null: the param specs decide.
+    /// </summary>
+    public virtual (float LrMult, float DecayMult)? ParamMultOverride(int index) => null;
+
     /// <summary>Whether Backward may be asked to propagate to bottom i.</summary>
     public virtual bool AllowBackwardTo(int bottomIndex) => true;
 

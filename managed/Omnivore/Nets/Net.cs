@@ -134,7 +134,7 @@ public sealed partial class Net : IDisposable
                 }
             }
             for (int pi = 0; pi < layer.Params.Count; pi++)
-                needBackward |= ParameterArena.LrMult(lp, pi) != 0;
+                needBackward |= ParameterArena.LrMult(layer, pi) != 0;
             foreach (var t in tops)
                 if (needBackward) blobNeedBackward.Add(t); else blobNeedBackward.Remove(t);
             _bottoms.Add(bottoms);

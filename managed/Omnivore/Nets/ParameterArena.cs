@@ -51,7 +51,7 @@ public sealed class ParameterArena : IDisposable
             var data = Data.Slice(offset, blob.Count);
             if (owner) device.Copy(data, blob.Data); // keep the filler's values
             blob.BindTo(data, Diff.Slice(offset, blob.Count));
-            entries.Add(new Entry(layer.Name, i, blob, offset, LrMult(layer.Param, i), DecayMult(layer.Param, i), owner));
+            entries.Add(new Entry(layer.Name, i, blob, offset, LrMult(layer, i), DecayMult(layer, i), owner));
         }
         Entries = entries;
     }
@@ -66,6 +66,10 @@ public sealed class ParameterArena : IDisposable
 
     public static float LrMult(LayerParameter p, int i) => i < p.Param.Count ? p.Param[i].LrMult : 1f;
     public static float DecayMult(LayerParameter p, int i) => i < p.Param.Count ? p.Param[i].DecayMult : 1f;
+
+    /// <summary>The multipliers in effect: the layer's override (BatchNorm's statistics) or its param specs.</summary>
+    public static float LrMult(Layer layer, int i) => layer.ParamMultOverride(i)?.LrMult ?? LrMult(layer.Param, i);
+    public static float DecayMult(Layer layer, int i) => layer.ParamMultOverride(i)?.DecayMult ?? DecayMult(layer.Param, i);
 
     public void ClearDiffs()
     {

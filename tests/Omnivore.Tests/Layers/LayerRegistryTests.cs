@@ -16,7 +16,8 @@ public class LayerRegistryTests
          "MemoryData", "Pooling", "ReLU", "Softmax", "SoftmaxWithLoss", "Split",
          "HDF5Data", "ImageData",
          "AbsVal", "ELU", "EuclideanLoss", "Exp", "HingeLoss", "InfogainLoss", "Log", "PReLU", "Power",
-         "Sigmoid", "SigmoidCrossEntropyLoss", "TanH", "Threshold"];
+         "Sigmoid", "SigmoidCrossEntropyLoss", "TanH", "Threshold",
+         "ArgMax", "BatchNorm", "Bias", "Concat", "Eltwise", "Flatten", "Reshape", "Scale", "Slice"];
 
     [Test]
     public void KnowsTheCaffeLayerTypes()
