@@ -62,6 +62,7 @@ public sealed partial class Net
     public static NetParameter ReadCaffeModel(string path)
     {
         if (!File.Exists(path)) throw new OmnivoreException($"weights file '{path}' does not exist");
+        if (Hdf5Snapshot.IsHdf5(path)) return Hdf5Snapshot.ReadModel(path);
         NetParameter parsed;
         try
         {

@@ -1,7 +1,8 @@
 // SolverSnapshot: Caffe's snapshot files. <prefix>_iter_<N>.caffemodel holds the net's
 // parameters (a binary NetParameter) and <prefix>_iter_<N>.solverstate the iteration,
-// learning-rate step and update history; both are written atomically. Restoring reads
-// the state and the weights it names.
+// learning-rate step and update history; both are written atomically. With
+// snapshot_format: HDF5 the same contents go to .caffemodel.h5 / .solverstate.h5 in
+// Caffe's HDF5 layout. Restoring reads either form and the weights the state names.
 using Google.Protobuf;
 using Omnivore.Core;
 using Omnivore.Model;
@@ -16,19 +17,28 @@ public abstract partial class Solver
     /// <summary>Writes the .caffemodel and .solverstate for the current iteration.</summary>
     public (string Model, string State) Snapshot()
     {
-        if (Param.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5)
-            throw new OmnivoreException("snapshot_format: HDF5 is not supported; use BINARYPROTO");
         if (!Param.HasSnapshotPrefix || Param.SnapshotPrefix.Length == 0)
             throw new OmnivoreException("solver: snapshot_prefix is required to snapshot");
-        var model = SnapshotFileName(".caffemodel");
-        Log.Info($"Snapshotting to binary proto file {model}");
+        bool hdf5 = Param.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5;
+        var model = SnapshotFileName(hdf5 ? ".caffemodel.h5" : ".caffemodel");
         var netProto = Net.ToProto(Param.SnapshotDiff);
-        AtomicFile.Write(model, s => netProto.WriteTo(s));
-        var stateFile = SnapshotFileName(".solverstate");
-        Log.Info($"Snapshotting solver state to binary proto file {stateFile}");
+        var stateFile = SnapshotFileName(hdf5 ? ".solverstate.h5" : ".solverstate");
         var state = new SolverState { Iter = Iter, LearnedNet = model, CurrentStep = Policy.CurrentStep };
         state.History.AddRange(SaveHistory());
-        AtomicFile.Write(stateFile, s => state.WriteTo(s));
+        if (hdf5)
+        {
+            Log.Info($"Snapshotting to HDF5 file {model}");
+            Hdf5Snapshot.WriteModel(netProto, model);
+            Log.Info($"Snapshotting solver state to HDF5 file {stateFile}");
+            Hdf5Snapshot.WriteState(state, stateFile);
+        }
+        else
+        {
+            Log.Info($"Snapshotting to binary proto file {model}");
+            AtomicFile.Write(model, s => netProto.WriteTo(s));
+            Log.Info($"Snapshotting solver state to binary proto file {stateFile}");
+            AtomicFile.Write(stateFile, s => state.WriteTo(s));
+        }
         return (model, stateFile);
     }
 
@@ -39,7 +49,8 @@ public abstract partial class Solver
         SolverState state;
         try
         {
-            state = SolverState.Parser.ParseFrom(File.ReadAllBytes(stateFile));
+            state = Hdf5Snapshot.IsHdf5(stateFile) ? Hdf5Snapshot.ReadState(stateFile)
+                  : SolverState.Parser.ParseFrom(File.ReadAllBytes(stateFile));
         }
         catch (InvalidProtocolBufferException e)
         {

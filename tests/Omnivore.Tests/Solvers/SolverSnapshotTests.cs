@@ -111,6 +111,27 @@ public class SolverSnapshotTests
     }
 
     [Test]
+    public void Hdf5SnapshotsRestoreExactlyLikeBinaryOnes()
+    {
+        using var original = Create(1);
+        original.Param.SnapshotFormat = SolverParameter.Types.SnapshotFormat.Hdf5;
+        original.Step(3);
+        var state = Path.Combine(_dir, "snap_iter_3.solverstate.h5");
+        Assert.That(File.Exists(state), Is.True);
+        Assert.That(File.Exists(Path.Combine(_dir, "snap_iter_3.caffemodel.h5")), Is.True);
+        Assert.That(Directory.GetFiles(_dir, "*.tmp"), Is.Empty);
+        using var restored = Create(2, prefix: "other");
+        restored.Restore(state);
+        Assert.That(restored.Iter, Is.EqualTo(3));
+        Assert.That(restored.Policy.CurrentStep, Is.EqualTo(1));
+        Assert.That(Weights(restored), Is.EqualTo(Weights(original)));
+        Assert.That(History(restored), Is.EqualTo(History(original)));
+        using var fresh = Create(3, prefix: "fresh");
+        fresh.Net.CopyTrainedLayersFrom(Path.Combine(_dir, "snap_iter_3.caffemodel.h5"));
+        Assert.That(Weights(fresh), Is.EqualTo(Weights(original)));
+    }
+
+    [Test]
     public void ExplicitSnapshotReturnsThePathsOfTheCurrentIteration()
     {
         using var solver = Create(1);
