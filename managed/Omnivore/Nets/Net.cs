@@ -143,6 +143,7 @@ public sealed partial class Net : IDisposable
             _bottomNeedBackward.Add(needs);
         }
         PruneLayersNotUnderLoss();
+        if (Param.ForceBackward) ForceBackward();
         OutputBlobs.AddRange(available.Distinct());
         foreach (var b in OutputBlobs) Log.Info($"This network produces output {b.Name}");
         Log.Info("Network initialization done.");
@@ -164,6 +165,17 @@ public sealed partial class Net : IDisposable
                 continue;
             }
             foreach (var b in _bottoms[i]) underLoss.Add(b);
+        }
+    }
+
+    /// <summary>force_backward: every layer runs backward to every bottom that allows it, as Caffe.</summary>
+    private void ForceBackward()
+    {
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            _layerNeedBackward[i] = true;
+            for (int j = 0; j < _bottomNeedBackward[i].Length; j++)
+                _bottomNeedBackward[i][j] |= _layers[i].AllowBackwardTo(j);
         }
     }
 
