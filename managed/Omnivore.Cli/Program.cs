@@ -20,6 +20,7 @@ public static class Program
             ConvertCommand.Build(),
             ComputeMeanCommand.Build(),
             DrawCommand.Build(),
+            DeviceQueryCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));
