@@ -4,7 +4,7 @@
 #   ./build.ps1 demo     install what is missing, build, convert MNIST, train LeNet, report accuracy
 #   ./build.ps1 test     install what is missing, build, run ctest and the NUnit tests
 #   ./build.ps1 build    install what is missing and build
-#   ./build.ps1 bundle   self-contained trimmed publish plus the native library in build/bundle
+#   ./build.ps1 bundle   dist/: self-contained trimmed publish, the native library and the shared libraries it needs
 #   ./build.ps1 deps     only check and install the system packages
 param([string]$Command = 'build')
 
@@ -93,13 +93,22 @@ function Invoke-Demo {
 
 function Invoke-Bundle {
     Build-All
-    Say 'self-contained trimmed publish (linux-x64) into build/bundle'
-    Remove-Item -Recurse -Force -ErrorAction SilentlyContinue build/bundle
+    Say 'self-contained trimmed publish (linux-x64) into dist/'
+    Remove-Item -Recurse -Force -ErrorAction SilentlyContinue dist
     Invoke-Checked dotnet @('publish', $CliProject, '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'true',
-        '-p:PublishTrimmed=true', '-o', 'build/bundle', '-nologo', '-v', 'quiet', '-clp:ErrorsOnly')
-    Copy-Item build/native/libomnivore_native.so build/bundle/
-    Remove-Item -ErrorAction SilentlyContinue build/bundle/*.pdb, build/bundle/*.dbg
-    Say 'bundle ready in build/bundle (run build/bundle/omnivore)'
+        '-p:PublishTrimmed=true', '-o', 'dist', '-nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    Copy-Item build/native/libomnivore_native.so dist/
+    # The shared libraries the native library and LMDB need (libomnivore_native has RPATH $ORIGIN).
+    $deps = (& ldd build/native/libomnivore_native.so) + (& ldconfig -p)
+    foreach ($lib in @('libopenblas.so.0', 'libgfortran.so.5', 'libquadmath.so.0', 'libgomp.so.1', 'liblmdb.so.0')) {
+        $line = $deps | Where-Object { $_ -match "^\s*$([regex]::Escape($lib))\s.*=>\s*(/\S+)" } | Select-Object -First 1
+        if (-not $line) { Fail "cannot find $lib to bundle" }
+        $null = $line -match '=>\s*(/\S+)'
+        Copy-Item -Path (Resolve-Path $Matches[1]) -Destination "dist/$lib"
+    }
+    if (Test-Path native/cuda/*.cu) { New-Item -ItemType Directory -Force dist/cuda | Out-Null; Copy-Item native/cuda/*.cu dist/cuda/ }
+    Remove-Item -ErrorAction SilentlyContinue dist/*.pdb, dist/*.dbg
+    Say 'bundle ready in dist/ (run dist/omnivore)'
 }
 
 switch ($Command) {

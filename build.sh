@@ -6,8 +6,9 @@
 #   ./build.sh test     install what is missing, build, run the native (ctest) and managed
 #                       (NUnit) tests
 #   ./build.sh build    install what is missing and build (native library + managed code)
-#   ./build.sh bundle   self-contained, trimmed publish of `omnivore` plus the native library
-#                       in build/bundle (for machines without .NET, e.g. a GPU node)
+#   ./build.sh bundle   dist/: a self-contained, trimmed `omnivore` plus the native library
+#                       and the shared libraries it needs (OpenBLAS, libgomp, LMDB), for
+#                       x86-64 Linux machines without .NET (e.g. a GPU node)
 #   ./build.sh deps     only check and install the system packages
 #
 # Packages are installed with apt-get when running as root; otherwise the script names
@@ -102,15 +103,35 @@ demo() {
   awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }' || die "accuracy $acc is below the expected 0.99"
 }
 
+# Shared libraries the native library and LMDB binding need, copied into dist/ so the
+# bundle runs where they are not installed (libomnivore_native carries RPATH $ORIGIN).
+# OpenBLAS itself is linked in statically (see OMNIVORE_STATIC_OPENBLAS).
+BUNDLED_LIBS=(libgomp.so.1 liblmdb.so.0)
+
 bundle() {
   build
-  say "self-contained trimmed publish (linux-x64) into build/bundle"
-  rm -rf build/bundle
+  say "self-contained trimmed publish (linux-x64) into dist/"
+  rm -rf dist
   dotnet publish "$CLI_PROJECT" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true \
-    -o build/bundle -nologo -v quiet -clp:ErrorsOnly
-  cp build/native/libomnivore_native.so build/bundle/
-  rm -f build/bundle/*.pdb build/bundle/*.dbg
-  say "bundle: $(du -sh build/bundle | cut -f1) in build/bundle (run build/bundle/omnivore)"
+    -o dist -nologo -v quiet -clp:ErrorsOnly
+  say "native library with OpenBLAS linked in (build/native-bundle)"
+  cmake -S native -B build/native-bundle -DCMAKE_BUILD_TYPE=Release -DOMNIVORE_STATIC_OPENBLAS=ON -DBUILD_TESTING=OFF >/dev/null
+  cmake --build build/native-bundle -j"$(nproc)" >/dev/null
+  cp build/native-bundle/libomnivore_native.so dist/
+  local deps
+  deps="$(ldd build/native-bundle/libomnivore_native.so; ldd "$(ldconfig -p | awk '/liblmdb.so.0 /{print $NF; exit}')")"
+  for lib in "${BUNDLED_LIBS[@]}"; do
+    local path
+    path="$(awk -v l="$lib" '$1 == l && $3 ~ /^\// {print $3; exit}' <<<"$deps")"
+    [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')"
+    [ -n "$path" ] || die "cannot find $lib to bundle"
+    cp -L "$path" "dist/$lib"
+  done
+  if [ -d native/cuda ] && ls native/cuda/*.cu >/dev/null 2>&1; then mkdir -p dist/cuda && cp native/cuda/*.cu dist/cuda/; fi
+  # debugger and alternative-GC pieces of the runtime that a training run never loads
+  rm -f dist/*.pdb dist/*.dbg dist/libmscordaccore.so dist/libmscordbi.so dist/createdump \
+        dist/libcoreclrtraceptprovider.so dist/libclrgc.so dist/libclrgcexp.so
+  say "bundle: $(du -sh dist | cut -f1) in dist/ (run dist/omnivore)"
 }
 
 case "${1:-build}" in

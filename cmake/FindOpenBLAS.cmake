@@ -25,8 +25,15 @@ if(OpenBLAS_INCLUDE_DIR AND NOT EXISTS "${OpenBLAS_INCLUDE_DIR}/cblas.h")
   set(OpenBLAS_INCLUDE_DIR "OpenBLAS_INCLUDE_DIR-NOTFOUND" CACHE PATH "" FORCE)
 endif()
 
+# OMNIVORE_STATIC_OPENBLAS: link libopenblas.a into the library (the bundle for machines
+# without OpenBLAS installed; only the BLAS parts it uses are pulled in, no gfortran).
+if(OMNIVORE_STATIC_OPENBLAS)
+  set(_openblas_names libopenblas.a)
+else()
+  set(_openblas_names openblas openblasp openblas_pthread openblaso)
+endif()
 find_library(OpenBLAS_LIBRARY
-  NAMES openblas openblasp openblas_pthread openblaso
+  NAMES ${_openblas_names}
   HINTS ${_openblas_hints}
   PATH_SUFFIXES lib lib64 ${_openblas_suffixes}
   DOC "OpenBLAS library")

@@ -36,3 +36,5 @@ function(omnivore_target_options target)
     target_compile_options(${target} PRIVATE /W3 $<$<NOT:$<CONFIG:Debug>>:/O2>)
   endif()
 endfunction()
+
+option(OMNIVORE_STATIC_OPENBLAS "Link OpenBLAS statically into libomnivore_native (for the bundle)" OFF)

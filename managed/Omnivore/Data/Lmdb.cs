@@ -23,6 +23,9 @@ public static class Lmdb
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
         if (name != "lmdb" && name != "liblmdb") return 0;
+        // A copy beside the program (the bundle in dist/) wins over the system's.
+        var beside = Path.Combine(AppContext.BaseDirectory, "liblmdb.so.0");
+        if (File.Exists(beside) && NativeLibrary.TryLoad(beside, out var own)) return own;
         foreach (var candidate in Candidates)
             if (NativeLibrary.TryLoad(candidate, out var handle)) return handle;
         throw new OmnivoreException(
