@@ -4,6 +4,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Omnivore.Core;
+using Omnivore.Engine;
 using Omnivore.Model.Caffe;
 using Omnivore.Nets;
 using Omnivore.Solvers;
@@ -20,14 +21,17 @@ public static class TimeCommand
         var shapesOnly = new Option<bool>("--shapes") { Description = "print the blob shapes and stop" };
         var threads = CommonOptions.Threads();
         var gpu = CommonOptions.Gpu();
+        var conv = new ConvEngineCli();
         var cmd = new Command("time", "Time a net's forward and backward passes, layer by layer")
             { model, iterations, phase, shapesOnly, threads, gpu };
+        conv.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(iterations), r.GetValue(phase)!, r.GetValue(shapesOnly),
-            r.GetValue(threads), r.GetValue(gpu)));
+            r.GetValue(threads), r.GetValue(gpu), conv.Read(r)));
         return cmd;
     }
 
-    public static int Run(string modelPath, int iterations, string phaseName, bool shapesOnly, int threads, string? gpu)
+    public static int Run(string modelPath, int iterations, string phaseName, bool shapesOnly, int threads, string? gpu,
+                          ConvEngineOptions? convOptions = null)
     {
         var phase = phaseName.ToUpperInvariant() switch
         {
@@ -37,7 +41,8 @@ public static class TimeCommand
         };
         var param = SolverFactory.LoadNet(modelPath);
         using var device = DeviceChoice.Open(gpu is not null, threads, "--gpu");
-        using var net = new Net(param, device, new Rng(1701), new NetState { Phase = phase }, modelPath);
+        using var conv = new ConvEngine(device, convOptions ?? ConvEngineOptions.Probing);
+        using var net = new Net(param, device, new Rng(1701), new NetState { Phase = phase }, modelPath, conv);
         PrintShapes(net);
         if (shapesOnly) return 0;
         if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
@@ -73,6 +78,7 @@ public static class TimeCommand
         Log.Info($"Average Backward pass: {Fmt.G(bwd.Sum() / iterations)} ms.");
         Log.Info($"Average Forward-Backward: {Fmt.G(total.Elapsed.TotalMilliseconds / iterations)} ms.");
         Log.Info($"Total Time: {Fmt.G(total.Elapsed.TotalMilliseconds)} ms.");
+        Log.Info(MemoryReport.Line(conv));
         Log.Info("*** Benchmark ends ***");
         return 0;
     }

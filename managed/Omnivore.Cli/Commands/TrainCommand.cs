@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Omnivore.Core;
+using Omnivore.Engine;
 using Omnivore.Model.Caffe;
 using Omnivore.Solvers;
 
@@ -17,19 +18,24 @@ public static class TrainCommand
         var snapshot = new Option<string?>("--snapshot") { Description = "a .solverstate to resume from" };
         var threads = CommonOptions.Threads();
         var gpu = CommonOptions.Gpu();
+        var conv = new ConvEngineCli();
         var cmd = new Command("train", "Train a net from a Caffe solver.prototxt") { solver, weights, snapshot, threads, gpu };
-        cmd.SetAction(r => Run(r.GetValue(solver)!, r.GetValue(weights), r.GetValue(snapshot), r.GetValue(threads), r.GetValue(gpu)));
+        conv.AddTo(cmd);
+        cmd.SetAction(r => Run(r.GetValue(solver)!, r.GetValue(weights), r.GetValue(snapshot), r.GetValue(threads), r.GetValue(gpu),
+            conv.Read(r)));
         return cmd;
     }
 
-    public static int Run(string solverPath, string? weights, string? snapshot, int threads, string? gpu)
+    public static int Run(string solverPath, string? weights, string? snapshot, int threads, string? gpu,
+                          ConvEngineOptions? convOptions = null)
     {
         if (weights is not null && snapshot is not null)
             throw new OmnivoreException("give --weights or --snapshot, not both (as in Caffe)");
         var param = SolverFactory.Load(solverPath);
         bool wantsGpu = gpu is not null || param.SolverMode == SolverParameter.Types.SolverMode.Gpu;
         using var device = DeviceChoice.Open(wantsGpu, threads, gpu is not null ? "--gpu" : $"{solverPath} (solver_mode: GPU)");
-        using var solver = SolverFactory.Create(param, device, solverPath);
+        using var conv = new ConvEngine(device, convOptions ?? ConvEngineOptions.Probing);
+        using var solver = SolverFactory.Create(param, device, solverPath, conv);
         if (snapshot is not null) solver.Restore(snapshot);
         if (weights is not null)
             foreach (var w in weights.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -39,6 +45,7 @@ public static class TrainCommand
             }
         using var stop = StopSignals(solver);
         solver.Solve();
+        Log.Info(MemoryReport.Line(conv));
         return 0;
     }
 

@@ -114,5 +114,9 @@ public abstract class Layer : IDisposable
     public override string ToString() => $"{Name} ({Type})";
 }
 
-/// <summary>What a layer is built from: its parameter, device, phase and the run's Rng.</summary>
-public sealed record LayerContext(LayerParameter Param, IDevice Device, Phase Phase, Rng Rng);
+/// <summary>
+/// What a layer is built from: its parameter, device, phase, the run's Rng and the run's
+/// convolution engine (null: a convolution layer makes its own with default options).
+/// </summary>
+public sealed record LayerContext(LayerParameter Param, IDevice Device, Phase Phase, Rng Rng,
+                                  Engine.ConvEngine? Conv = null);

@@ -19,9 +19,15 @@ public sealed partial class Net : IDisposable
     private readonly List<Blob> _allBlobs = [];
     private readonly List<(Blob Blob, float Weight)> _lossTops = [];
 
-    public Net(NetParameter param, IDevice device, Rng rng, NetState? state = null, string? source = null)
+    private readonly Engine.ConvEngine? _ownConv;
+
+    /// <param name="conv">the run's convolution engine, shared by nets of one run; null: the net
+    /// makes its own with default options (no probe) and disposes it.</param>
+    public Net(NetParameter param, IDevice device, Rng rng, NetState? state = null, string? source = null,
+               Engine.ConvEngine? conv = null)
     {
         Device = device;
+        Conv = conv ?? (_ownConv = new Engine.ConvEngine(device));
         Source = source ?? param.Name;
         var effective = param.State?.Clone() ?? new NetState();
         if (state is not null) effective.MergeFrom(state);
@@ -45,6 +51,8 @@ public sealed partial class Net : IDisposable
     public string Name { get; }
     public string Source { get; }
     public IDevice Device { get; }
+    /// <summary>The convolution engine the net's conv layers use (plans, shared workspace).</summary>
+    public Engine.ConvEngine Conv { get; }
     public NetState State { get; }
     public Phase Phase { get; }
     /// <summary>The net as built: filtered, with split layers inserted.</summary>
@@ -81,7 +89,7 @@ public sealed partial class Net : IDisposable
             if (string.IsNullOrEmpty(lp.Type)) throw new OmnivoreException($"layer '{lp.Name}' has no type");
             if (!names.Add(lp.Name)) throw new OmnivoreException($"two layers are named '{lp.Name}'; layer names must be unique");
             Log.Info($"Creating Layer {lp.Name}");
-            var layer = LayerRegistry.Create(new LayerContext(lp, Device, Phase, rng));
+            var layer = LayerRegistry.Create(new LayerContext(lp, Device, Phase, rng, Conv));
             _layers.Add(layer);
             var bottoms = new List<Blob>();
             var needs = new bool[lp.Bottom.Count];
@@ -222,5 +230,6 @@ public sealed partial class Net : IDisposable
         foreach (var l in _layers) l.Dispose();
         foreach (var b in _allBlobs) b.Dispose();
         Arena?.Dispose();
+        _ownConv?.Dispose();
     }
 }

@@ -72,7 +72,8 @@ public static class SolverFactory
         throw new OmnivoreException($"{source}: unknown solver type '{type}' (known: {string.Join(", ", KnownTypes)})");
     }
 
-    public static Solver Create(SolverParameter p, IDevice device, string solverPath)
+    /// <param name="conv">the run's convolution engine, shared by the train and test nets (null: each net its own).</param>
+    public static Solver Create(SolverParameter p, IDevice device, string solverPath, Engine.ConvEngine? conv = null)
     {
         UpgradeSolverType(p, solverPath);
         var construct = ConstructorOf(p.Type, solverPath);
@@ -83,7 +84,7 @@ public static class SolverFactory
         if (p.TrainState is not null) trainState.MergeFrom(p.TrainState);
         trainState.Phase = Phase.Train;
         Log.Info($"Creating training net from {trainSource}");
-        var train = new Net(trainParam, device, rng, trainState, trainSource);
+        var train = new Net(trainParam, device, rng, trainState, trainSource, conv);
         var tests = new List<Net>();
         try
         {
@@ -93,7 +94,7 @@ public static class SolverFactory
                 var state = new NetState { Phase = Phase.Test };
                 if (i < p.TestState.Count) state.MergeFrom(p.TestState[i]);
                 Log.Info($"Creating test net (#{i}) specified by {testParams[i].Source}");
-                tests.Add(new Net(testParams[i].Param, device, rng, state, testParams[i].Source));
+                tests.Add(new Net(testParams[i].Param, device, rng, state, testParams[i].Source, conv));
             }
             return construct(p, train, tests);
         }

@@ -1,9 +1,12 @@
 // ConvolutionLayerTests: ConvolutionLayer forward against a naive loop convolution and
 // numerical gradient checks, over pad, stride, dilation, group, non-square kernels,
-// several images and bias on/off; the chunked lowering path (small LoweringBudget) must
-// give the same results as lowering the whole batch at once; two bottoms share weights.
+// several images and bias on/off; every execution plan of the convolution engine
+// (partitions x images per lowering, odd batches, Caffe's per-image mode) must give the
+// same results as lowering the whole batch at once; two bottoms share weights.
 using Omnivore.Core;
+using Omnivore.Engine;
 using Omnivore.Layers;
+using Omnivore.Model.Caffe;
 using static Omnivore.Tests.Layers.LayerTestHelpers;
 
 namespace Omnivore.Tests.Layers;
@@ -63,41 +66,58 @@ public class ConvolutionLayerTests
         finally { DisposeAll(layer, bottom, top); }
     }
 
-    [Test]
-    public void ChunkedLoweringMatchesWholeBatch()
+    public static readonly Case[] PlanCases =
+    [
+        new("group2_stride2_n5", "num_output: 4 kernel_size: 3 pad: 1 stride: 2 group: 2", 5, 4, 5, 5),
+        new("dilation_n7", "num_output: 3 kernel_size: 3 pad: 2 dilation: 2", 7, 2, 6, 5),
+        new("no_bias_n3", "num_output: 3 kernel_h: 2 kernel_w: 3 stride_h: 1 stride_w: 2 bias_term: false", 3, 3, 5, 7),
+    ];
+
+    private static readonly ConvPlan[] Plans =
+        [new(1, 2), new(2, 1), new(2, 2), new(3, 2), new(4, 1), new(2, 64), ConvPlan.Caffe];
+
+    /// <summary>Every plan (partitions run concurrently, odd batches, Caffe's mode) equals one whole-batch lowering.</summary>
+    [TestCaseSource(nameof(PlanCases))]
+    public void PlansMatchWholeBatchLowering(Case c)
     {
-        var c = new Case("chunked", "num_output: 4 kernel_size: 3 pad: 1 stride: 2 group: 2", 5, 4, 5, 5);
-        var whole = RunForwardBackward(c, budget: null, out int wholeChunk);
-        var chunked = RunForwardBackward(c, budget: 2L * (4 * 3 * 3) * (3 * 3), out int chunk);
-        Assert.That(wholeChunk, Is.EqualTo(5));
-        Assert.That(chunk, Is.EqualTo(2), "2 images per lowering -> chunks of 2, 2, 1");
-        AssertClose(chunked.Top, whole.Top, 1e-6f, "top");
-        AssertClose(chunked.BottomDiff, whole.BottomDiff, 1e-6f, "bottom diff");
-        AssertClose(chunked.WeightDiff, whole.WeightDiff, 1e-5f, "weight diff");
-        AssertClose(chunked.BiasDiff, whole.BiasDiff, 1e-5f, "bias diff");
+        var whole = RunForwardBackward(c, new ConvPlan(1, c.N), out var wholePlan);
+        Assert.That(wholePlan, Is.EqualTo(new ConvPlan(1, c.N)));
+        AssertClose(whole.Top, Naive(c), 1e-5f, "whole-batch top vs naive");
+        foreach (var plan in Plans)
+        {
+            var r = RunForwardBackward(c, plan, out var used);
+            Assert.That(used.Partitions, Is.EqualTo(plan.Partitions));
+            Assert.That(used.ImagesPerLowering, Is.EqualTo(Math.Min(plan.ImagesPerLowering, (c.N + plan.Partitions - 1) / plan.Partitions)));
+            AssertClose(r.Top, whole.Top, 1e-5f, $"top {plan}");
+            AssertClose(r.BottomDiff, whole.BottomDiff, 1e-5f, $"bottom diff {plan}");
+            AssertClose(r.WeightDiff, whole.WeightDiff, 1e-4f, $"weight diff {plan}");
+            AssertClose(r.BiasDiff, whole.BiasDiff, 1e-4f, $"bias diff {plan}");
+        }
     }
 
-    [Test]
-    public void ChunkedLoweringGradientCheck()
+    [TestCase(2, 1)]
+    [TestCase(2, 2)]
+    [TestCase(3, 1)]
+    [TestCase(1, 1)]
+    public void PartitionedPlanGradientCheck(int partitions, int images)
     {
-        var c = new Case("chunked", "num_output: 2 kernel_size: 3 pad: 1", 3, 2, 4, 4);
-        var saved = ConvolutionLayer.LoweringBudget;
+        var c = new Case("partitioned", "num_output: 2 kernel_size: 3 pad: 1 group: 2", 3, 2, 4, 4);
         var bottom = RandomBlob("x", 13, -1, 1, c.N, c.C, c.H, c.W);
         var top = NewBlob("y");
+        using var engine = Forced(partitions, images);
         Layer? layer = null;
         try
         {
-            ConvolutionLayer.LoweringBudget = 2 * 3 * 3 * 16; // one image per lowering
-            layer = SetUp(c.Text, [bottom], [top]);
-            Assert.That(((ConvolutionLayer)layer).ImagesPerLowering, Is.EqualTo(1));
+            layer = LayerRegistry.Create(new LayerContext(Param(c.Text), Device, Phase.Train, new Rng(1701), engine));
+            layer.SetUp([bottom], [top]);
+            Assert.That(((ConvolutionLayer)layer).Plan, Is.EqualTo(new ConvPlan(partitions, images)));
             new GradientChecker().Check(layer, [bottom], [top]);
         }
-        finally
-        {
-            ConvolutionLayer.LoweringBudget = saved;
-            DisposeAll(layer, bottom, top);
-        }
+        finally { DisposeAll(layer, bottom, top); }
     }
+
+    private static ConvEngine Forced(int partitions, int images) =>
+        new(Device, new ConvEngineOptions { Mode = ConvMode.Batched, Partitions = partitions, ImagesPerLowering = images, CachePath = "" });
 
     [Test]
     public void TwoBottomsShareWeights()
@@ -131,28 +151,37 @@ public class ConvolutionLayerTests
 
     private sealed record Results(float[] Top, float[] BottomDiff, float[] WeightDiff, float[] BiasDiff);
 
-    private static Results RunForwardBackward(Case c, long? budget, out int chunk)
+    private static Results RunForwardBackward(Case c, ConvPlan plan, out ConvPlan used)
     {
-        var saved = ConvolutionLayer.LoweringBudget;
         var bottom = RandomBlob("x", 16, -1, 1, c.N, c.C, c.H, c.W);
         var top = NewBlob("y");
+        using var engine = plan.Mode == ConvMode.Caffe
+            ? new ConvEngine(Device, new ConvEngineOptions { Mode = ConvMode.Caffe, CachePath = "" })
+            : Forced(plan.Partitions, plan.ImagesPerLowering);
         Layer? layer = null;
         try
         {
-            if (budget is long b) ConvolutionLayer.LoweringBudget = b;
-            layer = SetUp(c.Text, [bottom], [top]);
-            chunk = ((ConvolutionLayer)layer).ImagesPerLowering;
+            layer = LayerRegistry.Create(new LayerContext(Param(c.Text), Device, Phase.Train, new Rng(1701), engine));
+            layer.SetUp([bottom], [top]);
+            used = ((ConvolutionLayer)layer).Plan;
             layer.Forward([bottom], [top]);
+            // Non-zero gradients beforehand: the layer must accumulate into them.
+            foreach (var p in layer.Params) p.UploadDiff(RandomValues(p.Count, 19, -1, 1));
             top.UploadDiff(RandomValues(top.Count, 17, -1, 1));
             layer.Backward([top], [true], [bottom]);
-            return new Results(top.DownloadData(), bottom.DownloadDiff(),
-                layer.Params[0].DownloadDiff(), layer.Params[1].DownloadDiff());
+            return new Results(top.DownloadData(), bottom.DownloadDiff(), layer.Params[0].DownloadDiff(),
+                layer.Params.Count > 1 ? layer.Params[1].DownloadDiff() : []);
         }
-        finally
-        {
-            ConvolutionLayer.LoweringBudget = saved;
-            DisposeAll(layer, bottom, top);
-        }
+        finally { DisposeAll(layer, bottom, top); }
+    }
+
+    private static float[] Naive(Case c)
+    {
+        var bottom = RandomBlob("x", 16, -1, 1, c.N, c.C, c.H, c.W);
+        var top = NewBlob("y");
+        var layer = SetUp(c.Text, [bottom], [top]);
+        try { return Naive(layer, bottom, out _, out _); }
+        finally { DisposeAll(layer, bottom, top); }
     }
 
     /// <summary>Direct loop convolution with the layer's own weights and parameters.</summary>

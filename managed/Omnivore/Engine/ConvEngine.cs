@@ -1,0 +1,180 @@
+// ConvEngine: the per-run convolution engine. It picks each conv layer's execution plan
+// (partitions x images per lowering, or Caffe's per-image mode) from the options, the
+// per-machine cache, a short measured probe (ConvProbe) or a heuristic, always within
+// the memory budget, logs the choice, and owns the one workspace every conv layer of
+// the run shares (sized to the largest plan, so peak memory is bounded by the budget).
+using Omnivore.Core;
+
+namespace Omnivore.Engine;
+
+/// <summary>A layer's plan, where it came from, and the probe's timings (empty when not probed).</summary>
+public sealed record ConvChoice(string Layer, ConvShape Shape, int Batch, ConvPlan Plan, long WorkspaceFloats,
+                                string Source, IReadOnlyList<ConvTiming> Timings);
+
+public sealed class ConvEngine : IDisposable
+{
+    private DeviceBuffer _workspace;
+    private ConvPlanCache? _cache;
+    private bool _cacheOpened;
+    private readonly Dictionary<string, ConvChoice> _memo = [];
+    private readonly List<ConvChoice> _choices = [];
+
+    public ConvEngine(IDevice device, ConvEngineOptions? options = null)
+    {
+        Device = device;
+        Options = options ?? ConvEngineOptions.Default;
+        Options.Validate();
+    }
+
+    public IDevice Device { get; }
+    public ConvEngineOptions Options { get; }
+
+    /// <summary>Every choice made so far, in order (one per layer and shape).</summary>
+    public IReadOnlyList<ConvChoice> Choices => _choices;
+
+    public long WorkspaceBytes => _workspace.Length * sizeof(float);
+    public long BudgetFloats => Options.MemoryBudgetBytes / sizeof(float);
+
+    /// <summary>The shared workspace, grown to at least floats (contents are scratch).</summary>
+    public DeviceBuffer Workspace(long floats)
+    {
+        if (_workspace.Length < floats)
+        {
+            if (!_workspace.IsNull) Device.Free(_workspace);
+            _workspace = default;
+            _workspace = Device.Allocate(floats);
+        }
+        return _workspace.Slice(0, Math.Max(floats, 0));
+    }
+
+    /// <summary>The plan for one layer's shape and batch; backward: the layer trains (probe times fwd+bwd).</summary>
+    public ConvChoice Choose(string layer, in ConvShape shape, int batch, bool backward)
+    {
+        string key = Key(shape, batch, backward);
+        if (_memo.TryGetValue(key, out var known))
+        {
+            var again = known with { Layer = layer };
+            _choices.Add(again);
+            Log.Info($"{layer}: convolution plan {again.Plan} (same shape as {known.Layer})");
+            return again;
+        }
+        var choice = Decide(layer, shape, batch, backward, key);
+        _memo[key] = choice;
+        _choices.Add(choice);
+        Log.Info(Describe(choice));
+        return choice;
+    }
+
+    private ConvChoice Decide(string layer, ConvShape shape, int batch, bool backward, string key)
+    {
+        var o = Options;
+        if (o.Mode == ConvMode.Caffe) return Make(layer, shape, batch, ConvPlan.Caffe, "forced");
+        if (o.Partitions is int fp && o.ImagesPerLowering is int fb)
+        {
+            var plan = Fit(new ConvPlan(fp, fb), batch);
+            var forced = Make(layer, shape, batch, plan, "forced");
+            if (forced.WorkspaceFloats > BudgetFloats)
+                Log.Warning($"{layer}: the forced plan {plan} needs {Mib(forced.WorkspaceFloats)} MiB of workspace, over the {Mib(BudgetFloats)} MiB budget");
+            return forced;
+        }
+        var candidates = Candidates(shape, batch);
+        if (!o.Probe) return Make(layer, shape, batch, Heuristic(candidates, batch), "heuristic");
+        var cache = OpenCache();
+        if (cache is not null && cache.TryGet(key, out var hit) && Device.ConvWorkspaceFloats(shape, hit.Plan) <= BudgetFloats)
+            return Make(layer, shape, batch, hit.Plan, "cache", hit.Timings);
+        var timings = ConvProbe.Run(this, shape, batch, backward, candidates);
+        var best = timings.MinBy(t => t.MsPerImage)!;
+        cache?.Put(key, new ConvCacheEntry(best.Partitions, best.ImagesPerLowering, best.Mode, [.. timings]));
+        return Make(layer, shape, batch, best.Plan, "probe", timings);
+    }
+
+    /// <summary>
+    /// The plans worth trying within the budget: Caffe's mode (unless batched is forced), and
+    /// for P in {1, cores} (or the forced P) images per lowering 1, 4, 16, ... and the whole
+    /// partition (or the forced B). Never empty: at worst the smallest plan, over budget.
+    /// </summary>
+    public List<ConvPlan> Candidates(in ConvShape shape, int batch)
+    {
+        var o = Options;
+        var list = new List<ConvPlan>();
+        if (o.Mode is null && o.Partitions is null or 1 && o.ImagesPerLowering is null or 1) list.Add(ConvPlan.Caffe);
+        int maxP = Math.Max(1, Device.ConvMaxPartitions);
+        var ps = o.Partitions is int fp ? [fp] : new[] { 1, maxP }.Distinct().ToArray();
+        foreach (int p in ps)
+        {
+            int per = Math.Max(1, (batch + p - 1) / p);
+            var bs = new SortedSet<int>();
+            if (o.ImagesPerLowering is int fb) bs.Add(Math.Min(fb, per));
+            else
+            {
+                for (int b = 1; b < per; b *= 4) bs.Add(b);
+                bs.Add(per);
+            }
+            foreach (int b in bs)
+            {
+                var plan = new ConvPlan(p, b);
+                if (plan == new ConvPlan(1, 1) && list.Contains(ConvPlan.Caffe)) continue;
+                if (Device.ConvWorkspaceFloats(shape, plan) <= BudgetFloats) list.Add(plan);
+            }
+        }
+        if (list.Count == 0)
+        {
+            var smallest = new ConvPlan(o.Partitions ?? 1, 1);
+            Log.Warning($"no convolution plan for {shape} fits the {Mib(BudgetFloats)} MiB budget; using {smallest}");
+            list.Add(smallest);
+        }
+        return list;
+    }
+
+    /// <summary>Without a probe: all cores as partitions, the largest lowering that fits.</summary>
+    private ConvPlan Heuristic(List<ConvPlan> candidates, int batch)
+    {
+        int maxP = candidates.Max(c => c.Partitions);
+        var sameP = candidates.Where(c => c.Partitions == maxP && c.Mode == ConvMode.Batched).ToList();
+        return sameP.Count > 0 ? sameP.MaxBy(c => c.ImagesPerLowering) : candidates[0];
+    }
+
+    private static ConvPlan Fit(ConvPlan plan, int batch) =>
+        plan with { ImagesPerLowering = Math.Min(plan.ImagesPerLowering, Math.Max(1, (batch + plan.Partitions - 1) / plan.Partitions)) };
+
+    private ConvChoice Make(string layer, ConvShape shape, int batch, ConvPlan plan, string source,
+                            IReadOnlyList<ConvTiming>? timings = null) =>
+        new(layer, shape, batch, plan, Device.ConvWorkspaceFloats(shape, plan), source, timings ?? []);
+
+    private ConvPlanCache? OpenCache()
+    {
+        if (_cacheOpened) return _cache;
+        _cacheOpened = true;
+        if (Options.CachePath == "") return null;
+        _cache = new ConvPlanCache(Options.CachePath ?? ConvPlanCache.DefaultPath());
+        return _cache;
+    }
+
+    private string Key(in ConvShape shape, int batch, bool backward) =>
+        $"{ConvPlanCache.MachineId()} | {Device.Name} | {shape} | n{batch} | {(backward ? "train" : "test")} | " +
+        $"budget {Mib(BudgetFloats)} MiB | P {Options.Partitions?.ToString() ?? "*"} B {Options.ImagesPerLowering?.ToString() ?? "*"} | " +
+        $"mode {Options.Mode?.ToString() ?? "*"}";
+
+    public static string Describe(ConvChoice c)
+    {
+        var text = $"{c.Layer}: convolution plan {c.Plan} [{c.Source}], workspace {Mib(c.WorkspaceFloats)} MiB";
+        if (c.Timings.Count == 0) return text;
+        var caffe = c.Timings.FirstOrDefault(t => t.Mode == ConvMode.Caffe);
+        var best = c.Timings.Where(t => t.Mode == ConvMode.Batched).MinBy(t => t.MsPerImage);
+        var all = string.Join(", ", c.Timings.Select(t => $"{Short(t.Plan)} {Fmt.G(t.MsPerImage)}"));
+        text += $"; probe ms/image: {all}";
+        if (caffe is not null && best is not null && best.MsPerImage > 0)
+            text += $"; best batched {Short(best.Plan)} is {Fmt.G(caffe.MsPerImage / best.MsPerImage)}x caffe's speed";
+        return text;
+    }
+
+    public static string Short(ConvPlan p) => p.Mode == ConvMode.Caffe ? "caffe" : $"{p.Partitions}x{p.ImagesPerLowering}";
+
+    private static string Mib(long floats) => Fmt.G(floats * 4.0 / (1 << 20));
+
+    public void Dispose()
+    {
+        if (!_workspace.IsNull) Device.Free(_workspace);
+        _workspace = default;
+    }
+}

@@ -1,0 +1,95 @@
+// ConvPlanCache: the convolution probe's results kept per machine in one JSON file
+// ($XDG_CACHE_HOME/omnivore/conv-plans.json, else ~/.cache/omnivore/conv-plans.json),
+// keyed by CPU model, core count, device and BLAS, and the layer's shape, batch and
+// probe settings, so a second run on the same machine starts without probing. A cache
+// that cannot be read or written only costs a warning and a new probe.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Omnivore.Core;
+
+namespace Omnivore.Engine;
+
+/// <summary>One measured candidate: its plan and milliseconds per image.</summary>
+public sealed record ConvTiming(int Partitions, int ImagesPerLowering, ConvMode Mode, double MsPerImage)
+{
+    public ConvPlan Plan => new(Partitions, ImagesPerLowering, Mode);
+}
+
+/// <summary>The plan chosen for a key, with the probe's timings.</summary>
+public sealed record ConvCacheEntry(int Partitions, int ImagesPerLowering, ConvMode Mode, List<ConvTiming> Timings)
+{
+    public ConvPlan Plan => new(Partitions, ImagesPerLowering, Mode);
+}
+
+public sealed class ConvPlanCache
+{
+    private readonly Dictionary<string, ConvCacheEntry> _entries;
+
+    public ConvPlanCache(string path)
+    {
+        Path = path;
+        _entries = Load(path);
+    }
+
+    public string Path { get; }
+    public int Count => _entries.Count;
+
+    /// <summary>The default file: $XDG_CACHE_HOME/omnivore/conv-plans.json or ~/.cache/omnivore/conv-plans.json.</summary>
+    public static string DefaultPath()
+    {
+        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (string.IsNullOrEmpty(root))
+            root = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return System.IO.Path.Combine(root, "omnivore", "conv-plans.json");
+    }
+
+    /// <summary>"CPU model | cores" of this machine, the first part of every key.</summary>
+    public static string MachineId()
+    {
+        string model = "unknown CPU";
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+                    ?.Split(':', 2)[1].Trim() ?? model;
+        }
+        catch (IOException) { }
+        return $"{model} | {Environment.ProcessorCount} cores";
+    }
+
+    public bool TryGet(string key, out ConvCacheEntry entry) => _entries.TryGetValue(key, out entry!);
+
+    /// <summary>Records an entry and rewrites the file (atomically); failures are warnings.</summary>
+    public void Put(string key, ConvCacheEntry entry)
+    {
+        _entries[key] = entry;
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+            AtomicFile.Write(Path, s => JsonSerializer.Serialize(s, _entries, ConvCacheJson.Default.DictionaryStringConvCacheEntry));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OmnivoreException)
+        {
+            Log.Warning($"cannot write the convolution plan cache '{Path}': {e.Message}");
+        }
+    }
+
+    private static Dictionary<string, ConvCacheEntry> Load(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return [];
+            using var s = File.OpenRead(path);
+            return JsonSerializer.Deserialize(s, ConvCacheJson.Default.DictionaryStringConvCacheEntry) ?? [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            Log.Warning($"ignoring the convolution plan cache '{path}': {e.Message}");
+            return [];
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(Dictionary<string, ConvCacheEntry>))]
+internal sealed partial class ConvCacheJson : JsonSerializerContext;

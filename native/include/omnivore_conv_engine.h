@@ -1,0 +1,63 @@
+/*
+ * omnivore_conv_engine.h: a whole convolution layer pass (forward, or backward with
+ * weight, bias and data gradients) run by one call under an execution plan:
+ *
+ *   partitions P, images per lowering B. The batch of N images is split into P
+ *   contiguous partitions of floor/ceil(N/P) images. With P > 1 the partitions run
+ *   concurrently on OpenMP threads, each with its own slice of the workspace and a
+ *   single-threaded sgemm (OpenBLAS's thread count is set to 1 for the parallel region
+ *   and restored after it: the setting is process-global, so no other thread may call
+ *   a multithreaded sgemm meanwhile). With P = 1 the partition runs on the calling
+ *   thread with the multithreaded sgemm and kernels. Inside a partition, B images at a
+ *   time are lowered into one matrix (C*KH*KW, B*OH*OW) and convolved with one sgemm per
+ *   group. P = 1, B = 1 is Caffe's strategy (one image at a time, multithreaded sgemm).
+ *
+ * Weights (Cout, C/group, KH, KW), bias (Cout) or NULL, bottom (N, C, H, W),
+ * top (N, Cout, OH, OW) with OH, OW as in om_im2col_batch. The workspace holds
+ * om_conv_workspace_floats() floats, 64-byte alignment recommended; its contents are
+ * scratch (nothing is kept between calls). Same conventions as omnivore.h; included at
+ * the end of omnivore.h.
+ */
+#ifndef OMNIVORE_CONV_ENGINE_H
+#define OMNIVORE_CONV_ENGINE_H
+
+#include <stdint.h>
+
+#include "omnivore.h" /* OM_API */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The shape of one convolution layer (2-D, zero padding, dilation, groups). */
+typedef struct om_conv_shape {
+  int32_t c, h, w;          /* input channels and size */
+  int32_t kh, kw, ph, pw, sh, sw, dh, dw;
+  int32_t cout, group;      /* output channels; group divides c and cout */
+} om_conv_shape;
+
+/* Floats of workspace a plan needs: per partition one lowered matrix of B images, a
+ * (Cout, B*OH*OW) staging matrix when B > 1, and with P > 1 private weight and bias
+ * gradients. */
+OM_API int32_t om_conv_workspace_floats(int64_t* floats, const om_conv_shape* s,
+                                        int32_t partitions, int32_t images_per_lowering);
+
+/* top = conv(bottom, weights) + bias. */
+OM_API int32_t om_conv_forward(float* top, const float* bottom, const float* weights,
+                               const float* bias, float* workspace, int64_t workspace_floats,
+                               int32_t n, const om_conv_shape* s, int32_t partitions,
+                               int32_t images_per_lowering);
+
+/* weight_diff += dL/dweights, bias_diff += dL/dbias (bias_diff may be NULL), and when
+ * bottom_diff is not NULL it is overwritten with dL/dbottom. */
+OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
+                                const float* top_diff, const float* bottom,
+                                const float* weights, float* workspace,
+                                int64_t workspace_floats, int32_t n, const om_conv_shape* s,
+                                int32_t partitions, int32_t images_per_lowering);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OMNIVORE_CONV_ENGINE_H */

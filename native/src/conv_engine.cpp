@@ -1,0 +1,250 @@
+// conv_engine.cpp: kernels and exports of omnivore_conv_engine.h: a convolution layer's
+// forward and backward pass under a plan of P partitions x B images per lowering.
+//
+// Threading. With P > 1 one OpenMP region runs the partitions (thread t takes
+// partitions t, t+T, ...); inside it the lowering kernels' own OpenMP loops are nested
+// and so run on their thread only (libgomp's default max-active-levels is 1), and
+// OpenBLAS is set to one thread for the region. OpenBLAS 0.3.21 built with pthreads
+// (Debian's libopenblas0-pthread) is safe for concurrent calls from several threads
+// when its thread count is 1: each call then runs on its caller with its own buffer
+// from the locked buffer pool, never touching the shared worker threads. The thread
+// count is process-global, which is why it is restored at once after the region.
+// Weight and bias gradients: each partition accumulates into its own zeroed slice of
+// the workspace, and the slices are added to the caller's gradients afterwards (a few
+// hundred thousand floats against gigaflops of sgemm).
+#include <algorithm>
+#include <cblas.h>
+#include <cstring>
+#include <omp.h>
+
+#include "internal.h"
+
+using namespace om;
+
+namespace {
+
+struct Plan {
+  int64_t p, b;
+};
+
+struct Sizes {
+  int64_t in_per, out_per, ohw, rows;  // rows = C*KH*KW
+  int64_t m, k;                        // per group: Cout/group, rows/group
+  int64_t wcount;                      // Cout * rows / group
+  int64_t col, stage, grad, per_part;  // workspace floats per partition
+};
+
+ConvGeom geom_of(const om_conv_shape& s, int64_t n) {
+  ConvGeom g{};
+  g.n = n; g.c = s.c; g.h = s.h; g.w = s.w;
+  g.kh = s.kh; g.kw = s.kw; g.ph = s.ph; g.pw = s.pw;
+  g.sh = s.sh; g.sw = s.sw; g.dh = s.dh; g.dw = s.dw;
+  g.oh = (int64_t{s.h} + 2 * s.ph - (int64_t{s.dh} * (s.kh - 1) + 1)) / s.sh + 1;
+  g.ow = (int64_t{s.w} + 2 * s.pw - (int64_t{s.dw} * (s.kw - 1) + 1)) / s.sw + 1;
+  return g;
+}
+
+Sizes sizes_of(const om_conv_shape& s, const Plan& pl) {
+  const ConvGeom g = geom_of(s, 1);
+  Sizes z{};
+  z.ohw = g.oh * g.ow;
+  z.in_per = int64_t{s.c} * s.h * s.w;
+  z.out_per = int64_t{s.cout} * z.ohw;
+  z.rows = int64_t{s.c} * s.kh * s.kw;
+  z.m = s.cout / s.group;
+  z.k = z.rows / s.group;
+  z.wcount = int64_t{s.cout} * z.k;
+  z.col = checked_mul(z.rows, pl.b, z.ohw);
+  z.stage = pl.b > 1 ? checked_mul(s.cout, pl.b, z.ohw) : 0;
+  z.grad = pl.p > 1 ? z.wcount + s.cout : 0;
+  z.per_part = z.col + z.stage + z.grad;
+  return z;
+}
+
+void validate(const om_conv_shape* s, int64_t n, const Plan& pl) {
+  if (s == nullptr) invalid("shape is NULL");
+  check_nonneg("n", n);
+  check_positive("c", s->c);
+  check_positive("h", s->h);
+  check_positive("w", s->w);
+  check_positive("kh", s->kh);
+  check_positive("kw", s->kw);
+  check_nonneg("ph", s->ph);
+  check_nonneg("pw", s->pw);
+  check_positive("sh", s->sh);
+  check_positive("sw", s->sw);
+  check_positive("dh", s->dh);
+  check_positive("dw", s->dw);
+  check_positive("cout", s->cout);
+  check_positive("group", s->group);
+  check_positive("partitions", pl.p);
+  check_positive("images_per_lowering", pl.b);
+  if (s->c % s->group != 0 || s->cout % s->group != 0)
+    invalid("group %d must divide c %d and cout %d", s->group, s->c, s->cout);
+  const ConvGeom g = geom_of(*s, 1);
+  if (g.oh <= 0 || g.ow <= 0) invalid("kernel does not fit the padded input");
+}
+
+// Runs body(part, lo, hi) for every partition, concurrently when P > 1.
+template <class Body>
+void for_partitions(int64_t n, const Plan& pl, Body&& body) {
+  if (pl.p == 1) {
+    body(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  const int team = static_cast<int>(std::min<int64_t>(pl.p, threads()));
+  openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static, 1) num_threads(team)
+  for (int64_t part = 0; part < pl.p; ++part) body(part, n * part / pl.p, n * (part + 1) / pl.p);
+  openblas_set_num_threads(threads());
+}
+
+// C (per group) = W_g (m, k) x col_g (k, cols), beta 0, groups stacked by rows.
+void gemm_forward(float* out, const float* w, const float* col, const Sizes& z, int64_t group,
+                  int64_t cols) {
+  for (int64_t g = 0; g < group; ++g)
+    sgemm(false, false, z.m, cols, z.k, 1.0f, w + g * z.m * z.k, z.k, col + g * z.k * cols,
+          cols, 0.0f, out + g * z.m * cols, cols);
+}
+
+void forward(float* top, const float* bottom, const float* w, const float* bias, float* ws,
+             int64_t n, const om_conv_shape& s, const Plan& pl) {
+  const Sizes z = sizes_of(s, pl);
+  for_partitions(n, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+    float* col = ws + part * z.per_part;
+    float* stage = col + z.col;
+    for (int64_t start = lo; start < hi; start += pl.b) {
+      const int64_t bb = std::min(pl.b, hi - start);
+      const int64_t cols = bb * z.ohw;
+      im2col_batch(col, bottom + start * z.in_per, geom_of(s, bb));
+      float* dst = top + start * z.out_per;
+      if (bb == 1) {
+        // (Cout, OH*OW) is already the image's layout: no transpose.
+        gemm_forward(dst, w, col, z, s.group, cols);
+        if (bias != nullptr)
+          for (int64_t c = 0; c < s.cout; ++c) {
+            float* row = dst + c * z.ohw;
+            const float b = bias[c];
+            for (int64_t q = 0; q < z.ohw; ++q) row[q] += b;
+          }
+      } else {
+        gemm_forward(stage, w, col, z, s.group, cols);
+        cnhw_to_nchw(dst, stage, bias, bb, s.cout, z.ohw);
+      }
+    }
+  });
+}
+
+void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const float* top_diff,
+              const float* bottom, const float* w, float* ws, int64_t n,
+              const om_conv_shape& s, const Plan& pl) {
+  const Sizes z = sizes_of(s, pl);
+  for_partitions(n, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+    float* col = ws + part * z.per_part;
+    float* stage = col + z.col;
+    float* wd = weight_diff;
+    float* bd = bias_diff;
+    if (pl.p > 1) {
+      wd = stage + z.stage;
+      bd = wd + z.wcount;
+      std::fill(wd, wd + z.grad, 0.0f);
+    }
+    for (int64_t start = lo; start < hi; start += pl.b) {
+      const int64_t bb = std::min(pl.b, hi - start);
+      const int64_t cols = bb * z.ohw;
+      const float* td = top_diff + start * z.out_per;
+      if (bb > 1) {
+        nchw_to_cnhw(stage, td, bb, s.cout, z.ohw);
+        td = stage;
+      }
+      if (bias_diff != nullptr) row_sums_acc(bd, td, s.cout, cols);
+      const ConvGeom g = geom_of(s, bb);
+      im2col_batch(col, bottom + start * z.in_per, g);
+      for (int64_t gi = 0; gi < s.group; ++gi)
+        sgemm(false, true, z.m, z.k, cols, 1.0f, td + gi * z.m * cols, cols,
+              col + gi * z.k * cols, cols, 1.0f, wd + gi * z.m * z.k, z.k);
+      if (bottom_diff == nullptr) continue;
+      // The lowered input is no longer needed: its buffer takes the lowered gradient.
+      for (int64_t gi = 0; gi < s.group; ++gi)
+        sgemm(true, false, z.k, cols, z.m, 1.0f, w + gi * z.m * z.k, z.k,
+              td + gi * z.m * cols, cols, 0.0f, col + gi * z.k * cols, cols);
+      col2im_batch(bottom_diff + start * z.in_per, col, g);
+    }
+  });
+  if (pl.p == 1) return;
+  // Reduce the private gradients in a fixed order (deterministic for a given plan).
+  const int64_t total = z.wcount + s.cout;
+  const bool par = total >= kParallelMin;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
+  for (int64_t i = 0; i < total; ++i) {
+    float acc = 0.0f;
+    for (int64_t part = 0; part < pl.p; ++part)
+      acc += ws[part * z.per_part + z.col + z.stage + i];
+    if (i < z.wcount) {
+      weight_diff[i] += acc;
+    } else if (bias_diff != nullptr) {
+      bias_diff[i - z.wcount] += acc;
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+OM_API int32_t om_conv_workspace_floats(int64_t* floats, const om_conv_shape* s,
+                                        int32_t partitions, int32_t images_per_lowering) {
+  return guard("om_conv_workspace_floats", [&] {
+    check_ptr("floats", floats, 1);
+    const Plan pl{partitions, images_per_lowering};
+    validate(s, 0, pl);
+    *floats = checked_mul(sizes_of(*s, pl).per_part, pl.p);
+  });
+}
+
+OM_API int32_t om_conv_forward(float* top, const float* bottom, const float* weights,
+                               const float* bias, float* workspace, int64_t workspace_floats,
+                               int32_t n, const om_conv_shape* s, int32_t partitions,
+                               int32_t images_per_lowering) {
+  return guard("om_conv_forward", [&] {
+    const Plan pl{partitions, images_per_lowering};
+    validate(s, n, pl);
+    const Sizes z = sizes_of(*s, pl);
+    const int64_t need = checked_mul(z.per_part, pl.p);
+    if (workspace_floats < need)
+      invalid("workspace has %lld floats, the plan needs %lld",
+              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    check_ptr("top", top, checked_mul(n, z.out_per));
+    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
+    check_ptr("weights", weights, z.wcount);
+    check_ptr("workspace", workspace, need);
+    if (n == 0) return;
+    forward(top, bottom, weights, bias, workspace, n, *s, pl);
+  });
+}
+
+OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
+                                const float* top_diff, const float* bottom,
+                                const float* weights, float* workspace,
+                                int64_t workspace_floats, int32_t n, const om_conv_shape* s,
+                                int32_t partitions, int32_t images_per_lowering) {
+  return guard("om_conv_backward", [&] {
+    const Plan pl{partitions, images_per_lowering};
+    validate(s, n, pl);
+    const Sizes z = sizes_of(*s, pl);
+    const int64_t need = checked_mul(z.per_part, pl.p);
+    if (workspace_floats < need)
+      invalid("workspace has %lld floats, the plan needs %lld",
+              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    check_ptr("weight_diff", weight_diff, z.wcount);
+    check_ptr("top_diff", top_diff, checked_mul(n, z.out_per));
+    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
+    check_ptr("weights", weights, z.wcount);
+    check_ptr("workspace", workspace, need);
+    if (n == 0) return;
+    backward(bottom_diff, weight_diff, bias_diff, top_diff, bottom, weights, workspace, n, *s,
+             pl);
+  });
+}
+
+}  // extern "C"

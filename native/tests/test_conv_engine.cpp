@@ -1,0 +1,118 @@
+// test_conv_engine.cpp: om_conv_forward / om_conv_backward under several plans
+// (partitions x images per lowering, incl. Caffe's 1 x 1 and batches not divisible by
+// the partition count) against a naive direct convolution and its gradients, for
+// shapes with groups, stride, padding and dilation; plus the workspace size and the
+// argument checks.
+#include "test_util.h"
+
+namespace {
+
+struct Ref {
+  int n;
+  om_conv_shape s;
+  int oh() const { return (s.h + 2 * s.ph - (s.dh * (s.kh - 1) + 1)) / s.sh + 1; }
+  int ow() const { return (s.w + 2 * s.pw - (s.dw * (s.kw - 1) + 1)) / s.sw + 1; }
+  int cg() const { return s.c / s.group; }
+  int mg() const { return s.cout / s.group; }
+  size_t in() const { return size_t(n) * s.c * s.h * s.w; }
+  size_t out() const { return size_t(n) * s.cout * oh() * ow(); }
+  size_t wc() const { return size_t(s.cout) * cg() * s.kh * s.kw; }
+
+  // Calls f(top index, bottom index or -1, weight index) for every product term.
+  template <class F>
+  void each(F&& f) const {
+    for (int i = 0; i < n; ++i)
+      for (int o = 0; o < s.cout; ++o)
+        for (int y = 0; y < oh(); ++y)
+          for (int x = 0; x < ow(); ++x) {
+            const size_t t = ((size_t(i) * s.cout + o) * oh() + y) * ow() + x;
+            const int g = o / mg();
+            for (int ci = 0; ci < cg(); ++ci)
+              for (int a = 0; a < s.kh; ++a)
+                for (int b = 0; b < s.kw; ++b) {
+                  const int iy = y * s.sh - s.ph + a * s.dh, ix = x * s.sw - s.pw + b * s.dw;
+                  const size_t wi = ((size_t(o) * cg() + ci) * s.kh + a) * s.kw + b;
+                  if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+                  const int c = g * cg() + ci;
+                  f(t, ((size_t(i) * s.c + c) * s.h + iy) * s.w + ix, wi);
+                }
+          }
+  }
+};
+
+void check_close(const std::vector<float>& got, const std::vector<double>& want, const char* what,
+                 int p, int b) {
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!near(got[i], want[i], 1e-4, 1e-4)) {
+      std::fprintf(stderr, "%s plan %dx%d: [%zu] got %g want %g\n", what, p, b, i, got[i], want[i]);
+      ++g_failures;
+      return;
+    }
+}
+
+void run_case(const Ref& r, unsigned seed) {
+  Rng rng(seed);
+  const auto bottom = rng.vec(r.in()), w = rng.vec(r.wc()), bias = rng.vec(r.s.cout);
+  const auto top_diff = rng.vec(r.out()), w0 = rng.vec(r.wc()), b0 = rng.vec(r.s.cout);
+  std::vector<double> top(r.out(), 0.0), bd(r.in(), 0.0), wd(w0.begin(), w0.end()),
+      biasd(b0.begin(), b0.end());
+  r.each([&](size_t t, size_t bi, size_t wi) {
+    top[t] += double(bottom[bi]) * w[wi];
+    bd[bi] += double(top_diff[t]) * w[wi];
+    wd[wi] += double(top_diff[t]) * bottom[bi];
+  });
+  const size_t hw = size_t(r.oh()) * r.ow();
+  for (size_t t = 0; t < r.out(); ++t) {
+    const int o = int((t / hw) % r.s.cout);
+    top[t] += bias[o];
+    biasd[o] += top_diff[t];
+  }
+  const int plans[][2] = {{1, 1}, {1, 2}, {1, 64}, {2, 1}, {2, 2}, {3, 2}, {4, 1}, {2, 64}};
+  for (const auto& pb : plans) {
+    const int p = pb[0], b = pb[1];
+    int64_t ws_n = -1;
+    CHECK_OK(om_conv_workspace_floats(&ws_n, &r.s, p, b));
+    CHECK(ws_n > 0);
+    std::vector<float> ws(size_t(ws_n), 7.0f);  // scratch is never read before written
+    std::vector<float> got(r.out(), 0.0f);
+    CHECK_OK(om_conv_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(), ws_n,
+                             r.n, &r.s, p, b));
+    check_close(got, top, "forward", p, b);
+    std::vector<float> gbd(r.in(), 3.0f), gwd(w0), gbias(b0);
+    CHECK_OK(om_conv_backward(gbd.data(), gwd.data(), gbias.data(), top_diff.data(),
+                              bottom.data(), w.data(), ws.data(), ws_n, r.n, &r.s, p, b));
+    check_close(gbd, bd, "bottom diff", p, b);
+    check_close(gwd, wd, "weight diff", p, b);
+    check_close(gbias, biasd, "bias diff", p, b);
+    // No bias, no bottom gradient.
+    std::vector<float> gwd2(w0);
+    CHECK_OK(om_conv_backward(nullptr, gwd2.data(), nullptr, top_diff.data(), bottom.data(),
+                              w.data(), ws.data(), ws_n, r.n, &r.s, p, b));
+    check_close(gwd2, wd, "weight diff (no bottom diff)", p, b);
+  }
+}
+
+}  // namespace
+
+int main() {
+  // c, h, w, kh, kw, ph, pw, sh, sw, dh, dw, cout, group
+  run_case({5, {3, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 4, 1}}, 1);
+  run_case({7, {4, 11, 10, 5, 3, 2, 0, 2, 3, 1, 1, 6, 2}}, 2);   // groups, stride, pad
+  run_case({3, {6, 7, 7, 3, 3, 2, 2, 1, 2, 2, 1, 6, 3}}, 3);      // dilation, 3 groups
+  run_case({1, {2, 5, 5, 1, 1, 0, 0, 1, 1, 1, 1, 3, 1}}, 4);      // 1 image, 1x1 kernel
+  run_case({0, {2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 3, 1}}, 5);      // empty batch
+
+  // Argument checks.
+  om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4
+  int64_t f = 0;
+  CHECK(om_conv_workspace_floats(&f, &bad, 1, 1) == OM_INVALID_ARGUMENT);
+  om_conv_shape ok{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 2};
+  CHECK(om_conv_workspace_floats(&f, &ok, 0, 1) == OM_INVALID_ARGUMENT);
+  CHECK_OK(om_conv_workspace_floats(&f, &ok, 2, 4));
+  // 2 partitions x (col 36*4*9 + stage 6*4*9 + grads 6*18 + 6).
+  CHECK(f == 2 * (36 * 4 * 9 + 6 * 4 * 9 + 6 * 18 + 6));
+  std::vector<float> x(100 * 4 * 25), y(100 * 6 * 9), wv(6 * 18), ws(size_t(f) - 1);
+  CHECK(om_conv_forward(y.data(), x.data(), wv.data(), nullptr, ws.data(), f - 1, 100, &ok, 2, 4) ==
+        OM_INVALID_ARGUMENT);
+  return finish("test_conv_engine");
+}

@@ -1,0 +1,120 @@
+// ConvEngineTests: the convolution engine's plan choice: the probe picks a measured plan
+// whose workspace fits the memory budget, the per-machine cache round-trips (a second
+// engine reads the plan back without probing), forced options (the command line's
+// --conv-mode, --partitions, --images-per-lowering) win over probe and cache, and the
+// workspace is shared and grows only as needed.
+using Omnivore.Cli.Commands;
+using Omnivore.Core;
+using Omnivore.Engine;
+using Omnivore.Tests.Support;
+
+namespace Omnivore.Tests.Engine;
+
+[TestFixture]
+public class ConvEngineTests
+{
+    private static IDevice Device => CpuFixture.Device;
+    private string _dir = "";
+
+    // (C8 12x12 k3 p1) -> 16, n 9: lowered matrix 72 x 144 floats per image.
+    private static readonly ConvShape Shape = new(new WindowGeometry(8, 12, 12, 3, 3, 1, 1, 1, 1), 16, 1);
+
+    [SetUp]
+    public void MakeDir() => _dir = Directory.CreateTempSubdirectory("omnivore-conv-").FullName;
+
+    [TearDown]
+    public void RemoveDir() => Directory.Delete(_dir, recursive: true);
+
+    private string CacheFile => Path.Combine(_dir, "sub", "plans.json");
+
+    [Test]
+    public void ProbePicksTheFastestPlanWithinTheBudget()
+    {
+        long budget = Device.ConvWorkspaceFloats(Shape, new ConvPlan(1, 4)) * 4; // bytes: 1 x 4 fits, 1 x 9 does not
+        using var engine = new ConvEngine(Device, new ConvEngineOptions { Probe = true, CachePath = CacheFile, MemoryBudgetBytes = budget });
+        var candidates = engine.Candidates(Shape, 9);
+        Assert.That(candidates, Does.Contain(ConvPlan.Caffe));
+        Assert.That(candidates, Does.Not.Contain(new ConvPlan(1, 9)), "over budget");
+        Assert.That(candidates.All(p => Device.ConvWorkspaceFloats(Shape, p) * 4 <= budget));
+        var choice = engine.Choose("conv", Shape, 9, backward: true);
+        Assert.That(choice.Source, Is.EqualTo("probe"));
+        Assert.That(choice.WorkspaceFloats * 4, Is.LessThanOrEqualTo(budget));
+        Assert.That(choice.Timings, Has.Count.EqualTo(candidates.Count));
+        Assert.That(choice.Timings.All(t => t.MsPerImage > 0));
+        Assert.That(choice.Plan, Is.EqualTo(choice.Timings.MinBy(t => t.MsPerImage)!.Plan));
+        Assert.That(engine.WorkspaceBytes, Is.LessThanOrEqualTo(budget));
+        Assert.That(ConvEngine.Describe(choice), Does.Contain("probe ms/image").And.Contain("caffe"));
+    }
+
+    [Test]
+    public void CacheRoundTrips()
+    {
+        var options = new ConvEngineOptions { Probe = true, CachePath = CacheFile };
+        ConvChoice first;
+        using (var engine = new ConvEngine(Device, options))
+            first = engine.Choose("conv", Shape, 9, backward: true);
+        Assert.That(File.Exists(CacheFile));
+        var cache = new ConvPlanCache(CacheFile);
+        Assert.That(cache.Count, Is.EqualTo(1));
+        using var again = new ConvEngine(Device, options);
+        var second = again.Choose("conv", Shape, 9, backward: true);
+        Assert.That(second.Source, Is.EqualTo("cache"));
+        Assert.That(second.Plan, Is.EqualTo(first.Plan));
+        Assert.That(second.Timings.Select(t => t.MsPerImage), Is.EqualTo(first.Timings.Select(t => t.MsPerImage)));
+        // Another batch size is another key: probed again.
+        Assert.That(again.Choose("conv", Shape, 4, backward: true).Source, Is.EqualTo("probe"));
+    }
+
+    [Test]
+    public void UnreadableCacheIsIgnored()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(CacheFile)!);
+        File.WriteAllText(CacheFile, "{ not json");
+        using var engine = new ConvEngine(Device, new ConvEngineOptions { Probe = true, CachePath = CacheFile });
+        Assert.That(engine.Choose("conv", Shape, 3, backward: false).Source, Is.EqualTo("probe"));
+        Assert.That(new ConvPlanCache(CacheFile).Count, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void CommandLineOverridesWin()
+    {
+        var forced = ConvEngineCli.Parse("auto", partitions: 3, imagesPerLowering: 2, budgetMiB: 64, noProbe: false, cache: CacheFile);
+        Assert.That(forced.Mode, Is.EqualTo(ConvMode.Batched));
+        using (var engine = new ConvEngine(Device, forced))
+        {
+            var c = engine.Choose("conv", Shape, 9, backward: true);
+            Assert.That((c.Plan, c.Source), Is.EqualTo((new ConvPlan(3, 2), "forced")));
+        }
+        var caffe = ConvEngineCli.Parse("caffe", null, null, 64, false, CacheFile);
+        using (var engine = new ConvEngine(Device, caffe))
+            Assert.That(engine.Choose("conv", Shape, 9, true).Plan, Is.EqualTo(ConvPlan.Caffe));
+        // Only P forced: the probe chooses B among plans with that P.
+        var onlyP = ConvEngineCli.Parse("batched", 2, null, 64, false, CacheFile);
+        using (var engine = new ConvEngine(Device, onlyP))
+        {
+            var c = engine.Choose("conv", Shape, 9, true);
+            Assert.That(c.Plan.Partitions, Is.EqualTo(2));
+            Assert.That(c.Timings.All(t => t.Partitions == 2 && t.Mode == ConvMode.Batched));
+        }
+        var noProbe = ConvEngineCli.Parse("auto", null, null, 64, noProbe: true, CacheFile);
+        using (var engine = new ConvEngine(Device, noProbe))
+            Assert.That(engine.Choose("conv", Shape, 9, true).Source, Is.EqualTo("heuristic"));
+        Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("fast", null, null, 64, false, null));
+        Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("caffe", 2, null, 64, false, null));
+        Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", 0, null, 64, false, null));
+        Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", null, null, 0, false, null));
+    }
+
+    [Test]
+    public void SameShapeIsChosenOnceAndWorkspaceIsShared()
+    {
+        using var engine = new ConvEngine(Device, new ConvEngineOptions { Partitions = 2, ImagesPerLowering = 3, CachePath = "" });
+        var a = engine.Choose("a", Shape, 9, true);
+        var b = engine.Choose("b", Shape, 9, true);
+        Assert.That(b.Plan, Is.EqualTo(a.Plan));
+        Assert.That(engine.Choices.Select(c => c.Layer), Is.EqualTo(new[] { "a", "b" }));
+        var ws = engine.Workspace(a.WorkspaceFloats);
+        Assert.That(engine.Workspace(10).Ptr, Is.EqualTo(ws.Ptr), "a smaller request reuses the buffer");
+        Assert.That(engine.WorkspaceBytes, Is.EqualTo(a.WorkspaceFloats * 4));
+    }
+}
