@@ -20,6 +20,8 @@ public static class Program
             ConvertCommand.Build(),
             ComputeMeanCommand.Build(),
             DrawCommand.Build(),
+            ProbeCommand.Build(),
+            BenchCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));
