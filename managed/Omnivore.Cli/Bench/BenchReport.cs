@@ -59,7 +59,7 @@ public static class BenchReport
             var rows = group.ToList();
             var first = rows[0];
             sb.AppendLine();
-            sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:F3} GFLOP per image; medians of {4} iterations after {5} warm-up, {6} threads",
+            sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:G4} GFLOP per image; medians of {4} iterations after {5} warm-up, {6} threads",
                 group.Key, first.NetFile, first.Batch, first.GflopPerImage, first.Iterations, first.Warmup, first.Threads));
             sb.AppendLine(string.Format(Inv, Row, "source", "timed", "ms/iter", "images/s", "GFLOP/s", "% peak", "batched ÷ row"));
             var batched = rows.FirstOrDefault(r => r.Mode == ConvModes.Batched);
