@@ -6,6 +6,10 @@
 #   ./build.sh test     install what is missing, build, run the native (ctest) and managed
 #                       (NUnit) tests
 #   ./build.sh build    install what is missing and build (native library + managed code)
+#   ./build.sh bench    build, then run the macro benchmark (`omnivore bench`): CaffeNet b64 and
+#                       b256 and LeNet b64 training iterations in every convolution mode, images/s,
+#                       GFLOP/s, % of the machine's sgemm peak, beside Caffe's recorded figures;
+#                       extra arguments go to `omnivore bench` (e.g. --iterations 10)
 #   ./build.sh bundle   dist/: a self-contained, trimmed `omnivore` plus the native library
 #                       and the shared libraries it needs (OpenBLAS, libgomp, LMDB), for
 #                       x86-64 Linux machines without .NET (e.g. a GPU node)
@@ -103,6 +107,15 @@ demo() {
   awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }' || die "accuracy $acc is below the expected 0.99"
 }
 
+bench() {
+  build
+  local omnivore="$ROOT/$CLI_OUT/omnivore"
+  say "machine peak (omnivore probe; cached in ~/.cache/omnivore)"
+  "$omnivore" probe
+  say "macro benchmark (omnivore bench $*)"
+  "$omnivore" bench "$@"
+}
+
 # Shared libraries the native library and LMDB binding need, copied into dist/ so the
 # bundle runs where they are not installed (libomnivore_native carries RPATH $ORIGIN).
 # OpenBLAS itself is linked in statically (see OMNIVORE_STATIC_OPENBLAS).
@@ -139,7 +152,8 @@ case "${1:-build}" in
   build) build ;;
   test) run_tests ;;
   demo) demo ;;
+  bench) shift; bench "$@" ;;
   bundle) bundle ;;
-  -h|--help|help) sed -n '2,15p' "$0" ;;
-  *) die "unknown command '$1' (use: demo, test, build, bundle, deps)" ;;
+  -h|--help|help) sed -n '2,18p' "$0" ;;
+  *) die "unknown command '$1' (use: demo, test, build, bench, bundle, deps)" ;;
 esac

@@ -21,6 +21,8 @@ public static class Program
             ComputeMeanCommand.Build(),
             DrawCommand.Build(),
             DeviceQueryCommand.Build(),
+            ProbeCommand.Build(),
+            BenchCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));

@@ -131,5 +131,6 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 #include "omnivore_eltwise.h"
 #include "omnivore_batchnorm.h"
 #include "omnivore_conv_engine.h"
+#include "omnivore_peak.h"
 
 #endif /* OMNIVORE_H */

@@ -1,11 +1,15 @@
 // TimeCommand: `omnivore time --model M [--iterations N] [--shapes]`, as `caffe time`:
 // builds the net, prints every blob's shape, and times forward and backward per layer
-// (medians are reported by the benchmark harness; this is Caffe's average).
+// with Caffe's report lines (averages); then a table of medians per layer (share of the
+// iteration, GFLOP/s) and the iteration's ms, images/s, GFLOP/s and share of the machine
+// peak measured by `omnivore probe` (cached; measured on first use). The SGD update of the
+// parameters is timed too (fwd+bwd+update), unless --no-update.
 using System.CommandLine;
-using System.Diagnostics;
+using Omnivore.Cli.Timing;
 using Omnivore.Core;
 using Omnivore.Engine;
 using Omnivore.Model.Caffe;
+using Omnivore.Native;
 using Omnivore.Nets;
 using Omnivore.Solvers;
 
@@ -19,19 +23,22 @@ public static class TimeCommand
         var iterations = new Option<int>("--iterations") { Description = "timed iterations", DefaultValueFactory = _ => 50 };
         var phase = new Option<string>("--phase") { Description = "TRAIN or TEST", DefaultValueFactory = _ => "TRAIN" };
         var shapesOnly = new Option<bool>("--shapes") { Description = "print the blob shapes and stop" };
+        var warmup = new Option<int>("--warmup") { Description = "untimed iterations first (Caffe: 0)", DefaultValueFactory = _ => 0 };
+        var noUpdate = new Option<bool>("--no-update") { Description = "do not time the SGD update (Caffe's `time` does not)" };
+        var noProbe = new Option<bool>("--no-probe") { Description = "do not report the share of the machine peak" };
         var threads = CommonOptions.Threads();
         var gpu = CommonOptions.Gpu();
         var conv = new ConvEngineCli();
         var cmd = new Command("time", "Time a net's forward and backward passes, layer by layer")
-            { model, iterations, phase, shapesOnly, threads, gpu };
+            { model, iterations, phase, shapesOnly, warmup, noUpdate, noProbe, threads, gpu };
         conv.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(iterations), r.GetValue(phase)!, r.GetValue(shapesOnly),
-            r.GetValue(threads), r.GetValue(gpu), conv.Read(r)));
+            r.GetValue(threads), r.GetValue(gpu), r.GetValue(warmup), !r.GetValue(noUpdate), !r.GetValue(noProbe), conv.Read(r)));
         return cmd;
     }
 
     public static int Run(string modelPath, int iterations, string phaseName, bool shapesOnly, int threads, string? gpu,
-                          ConvEngineOptions? convOptions = null)
+                          int warmup = 0, bool update = true, bool probe = true, ConvEngineOptions? convOptions = null)
     {
         var phase = phaseName.ToUpperInvariant() switch
         {
@@ -46,41 +53,38 @@ public static class TimeCommand
         PrintShapes(net);
         if (shapesOnly) return 0;
         if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
-        int n = net.Layers.Count;
-        var fwd = new double[n];
-        var bwd = new double[n];
+        if (warmup < 0) throw new OmnivoreException("--warmup must be >= 0");
+        var peak = probe ? Peak(DeviceThreads(device)) : null;
         Log.Info("*** Benchmark begins ***");
         Log.Info($"Testing for {iterations} iterations.");
-        var total = Stopwatch.StartNew();
-        for (int it = 0; it < iterations; it++)
+        var timing = NetTimer.Run(net, iterations, warmup, update && phase == Phase.Train,
+            (it, fb, upd) => Log.Info($"Iteration: {it + 1} forward-backward time: {fb:F0} ms." +
+                                      (upd > 0 ? $" (update {upd:F1} ms)" : "")));
+        foreach (var l in timing.Layers)
         {
-            var iter = Stopwatch.StartNew();
-            for (int i = 0; i < n; i++)
-            {
-                var t = Stopwatch.StartNew();
-                net.ForwardLayer(i);
-                fwd[i] += t.Elapsed.TotalMilliseconds;
-            }
-            for (int i = n - 1; i >= 0; i--)
-            {
-                var t = Stopwatch.StartNew();
-                net.BackwardLayer(i);
-                bwd[i] += t.Elapsed.TotalMilliseconds;
-            }
-            Log.Info($"Iteration: {it + 1} forward-backward time: {iter.Elapsed.TotalMilliseconds:F0} ms.");
+            Log.Info($"{l.Name,12}\tforward: {Fmt.G(l.MeanForwardMs)} ms.");
+            Log.Info($"{l.Name,12}\tbackward: {Fmt.G(l.MeanBackwardMs)} ms.");
         }
-        for (int i = 0; i < n; i++)
-        {
-            Log.Info($"{net.Layers[i].Name,12}\tforward: {Fmt.G(fwd[i] / iterations)} ms.");
-            Log.Info($"{net.Layers[i].Name,12}\tbackward: {Fmt.G(bwd[i] / iterations)} ms.");
-        }
-        Log.Info($"Average Forward pass: {Fmt.G(fwd.Sum() / iterations)} ms.");
-        Log.Info($"Average Backward pass: {Fmt.G(bwd.Sum() / iterations)} ms.");
-        Log.Info($"Average Forward-Backward: {Fmt.G(total.Elapsed.TotalMilliseconds / iterations)} ms.");
-        Log.Info($"Total Time: {Fmt.G(total.Elapsed.TotalMilliseconds)} ms.");
+        Log.Info($"Average Forward pass: {Fmt.G(timing.ForwardMs.Average())} ms.");
+        Log.Info($"Average Backward pass: {Fmt.G(timing.BackwardMs.Average())} ms.");
+        Log.Info($"Average Forward-Backward: {Fmt.G(timing.ForwardBackwardMs.Average())} ms.");
+        if (timing.Update) Log.Info($"Average Update: {Fmt.G(timing.UpdateMs.Average())} ms.");
+        Log.Info($"Total Time: {Fmt.G(timing.IterationMs.Sum())} ms.");
         Log.Info(MemoryReport.Line(conv));
         Log.Info("*** Benchmark ends ***");
+        Console.Write(TimeReport.Format(timing, peak));
         return 0;
+    }
+
+    /// <summary>Threads of the device (all logical CPUs for devices that do not say).</summary>
+    public static int DeviceThreads(IDevice device) => device is CpuDevice cpu ? cpu.Threads : Environment.ProcessorCount;
+
+    /// <summary>The machine peak for `threads` threads, from the probe's cache or measured once.</summary>
+    public static MachinePeak? Peak(int threads)
+    {
+        if (MachineProbe.TryLoad(threads) is { } cached) return cached;
+        Log.Info($"Measuring the machine peak once (cached in {MachineProbe.CacheDirectory}; `omnivore probe --refresh` re-measures)");
+        return MachineProbe.GetOrMeasure(threads, progress: s => Log.Info($"probe: {s}"));
     }
 
     /// <summary>

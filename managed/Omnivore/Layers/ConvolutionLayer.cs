@@ -104,4 +104,12 @@ public sealed class ConvolutionLayer : Layer
         base.Dispose();
         _ownEngine?.Dispose();
     }
+
+    // FLOP accounting (omnivore time, bench): 2 * top count * Cin/group*KH*KW per product;
+    // backward is the weight gradient plus, where propagated, the data gradient. Bias adds not counted.
+    public override double ForwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
+        top.Sum(t => 2.0 * t.Count * (Params[0].Count / _numOutput));
+
+    public override double BackwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown) =>
+        Enumerable.Range(0, top.Count).Sum(i => 2.0 * top[i].Count * (Params[0].Count / _numOutput) * (propagateDown[i] ? 2 : 1));
 }

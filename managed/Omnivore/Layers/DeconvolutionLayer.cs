@@ -154,4 +154,12 @@ public sealed class DeconvolutionLayer : Layer
         _cnhw?.Dispose();
         _ones?.Dispose();
     }
+
+    // FLOP accounting (omnivore time, bench): 2 * bottom count * (num_output/group)*KH*KW per
+    // product; backward is the weight gradient plus, where propagated, the data gradient.
+    public override double ForwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
+        bottom.Sum(b => 2.0 * b.Count * (Params[0].Count / _channels));
+
+    public override double BackwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown) =>
+        Enumerable.Range(0, bottom.Count).Sum(i => 2.0 * bottom[i].Count * (Params[0].Count / _channels) * (propagateDown[i] ? 2 : 1));
 }

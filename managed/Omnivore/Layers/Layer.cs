@@ -111,6 +111,15 @@ public abstract class Layer : IDisposable
         foreach (var p in Params) p.Dispose();
     }
 
+    /// <summary>Floating-point operations of one Forward on these blobs (a multiply-add counts 2),
+    /// for GFLOP/s reports. Only the matrix products are counted (convolutions, inner products);
+    /// other layers report 0.</summary>
+    public virtual double ForwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => 0;
+
+    /// <summary>Floating-point operations of one Backward: the parameter gradients, plus the bottom
+    /// gradients where propagateDown is set (as ForwardFlops, only the matrix products).</summary>
+    public virtual double BackwardFlops(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown) => 0;
+
     public override string ToString() => $"{Name} ({Type})";
 }
 

@@ -1,0 +1,120 @@
+// BenchReport: the macro harness's results and how they are printed and saved: one block
+// per workload with Omnivore's measured rows (per convolution mode) and the recorded rows
+// of other systems, images/s, GFLOP/s, share of the sgemm peak, and ratios; then the
+// share of each non-GEMM layer in the iteration; plus JSON and CSV files of the rows.
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Omnivore.Cli.Timing;
+using Omnivore.Native;
+
+namespace Omnivore.Cli.Bench;
+
+/// <summary>One measured (workload, mode) result; times are medians over the timed iterations.</summary>
+public sealed record BenchResult(
+    string Workload, string NetFile, string Mode, int Batch, int Iterations, int Warmup, int Threads,
+    double IterationMs, double ForwardBackwardMs, double UpdateMs, double ImagesPerSecond,
+    double GflopPerImage, double Gflops, double PercentOfSgemmPeak,
+    IReadOnlyList<LayerShare> Layers)
+{
+    public static BenchResult From(string workload, string netFile, string mode, int warmup, int threads, NetTiming t, MachinePeak? peak)
+    {
+        double iter = t.MedianIterationMs;
+        var layers = t.Layers.Select(l => new LayerShare(l.Name, l.Type, l.MedianForwardMs, l.MedianBackwardMs,
+            100 * (l.MedianForwardMs + l.MedianBackwardMs) / iter, l.Flops / 1e9)).ToList();
+        if (t.Update) layers.Add(new LayerShare("(update)", "SGD momentum", 0, t.MedianUpdateMs, 100 * t.MedianUpdateMs / iter, 0));
+        return new BenchResult(workload, netFile, mode, t.BatchSize, t.Iterations, warmup, threads, iter, t.MedianForwardBackwardMs,
+            t.MedianUpdateMs, t.ImagesPerSecond, t.Flops / t.BatchSize / 1e9, t.Gflops,
+            peak is null ? double.NaN : 100 * t.Gflops / peak.SgemmGflopsAll, layers);
+    }
+}
+
+/// <summary>A layer's median ms and share (%) of the iteration, and its GFLOP per iteration.</summary>
+public sealed record LayerShare(string Name, string Type, double ForwardMs, double BackwardMs, double SharePercent, double Gflop);
+
+[JsonSourceGenerationOptions(WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(List<BenchResult>))]
+internal sealed partial class BenchJson : JsonSerializerContext;
+
+public static class BenchReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private const string Row = "{0,-34} {1,-14} {2,10} {3,10} {4,9} {5,9} {6,13}";
+
+    /// <summary>Layer types whose work is a matrix product (the rest are "non-GEMM").</summary>
+    public static bool IsGemm(string type) => type is "Convolution" or "Deconvolution" or "InnerProduct";
+
+    public static string Format(IReadOnlyList<BenchResult> results, RecordedFigures recorded, MachinePeak? peak)
+    {
+        var sb = new StringBuilder();
+        if (peak is not null)
+            sb.AppendLine(string.Format(Inv, "Machine (measured by the probe): {0}; sgemm peak {1:F1} GFLOP/s on {2} threads ({3:F1} on 1); " +
+                "FMA peak {4:F1} GFLOP/s ({5}).", peak.CpuModel, peak.SgemmGflopsAll, peak.Threads, peak.SgemmGflops1, peak.FmaGflopsAll, peak.Isa));
+        if (recorded.Peaks.Count > 0)
+            sb.AppendLine("Recorded on this kind of machine (RECORDED.md, not measured in this run): " +
+                          string.Join("; ", recorded.Peaks.Select(p => $"{p.What}: {p.Figure}")));
+        foreach (var group in results.GroupBy(r => r.Workload))
+        {
+            var rows = group.ToList();
+            var first = rows[0];
+            sb.AppendLine();
+            sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:G4} GFLOP per image; medians of {4} iterations after {5} warm-up, {6} threads",
+                group.Key, first.NetFile, first.Batch, first.GflopPerImage, first.Iterations, first.Warmup, first.Threads));
+            sb.AppendLine(string.Format(Inv, Row, "source", "timed", "ms/iter", "images/s", "GFLOP/s", "% peak", "batched ÷ row"));
+            var batched = rows.FirstOrDefault(r => r.Mode == ConvModes.Batched);
+            foreach (var r in rows)
+            {
+                sb.AppendLine(Line($"Omnivore {r.Mode} (measured)", "fwd+bwd+upd", r.IterationMs, r.ImagesPerSecond, r.Gflops, r.PercentOfSgemmPeak,
+                    batched is null ? double.NaN : batched.ImagesPerSecond / r.ImagesPerSecond));
+                double fbIps = r.Batch / (r.ForwardBackwardMs / 1000);
+                sb.AppendLine(Line($"Omnivore {r.Mode} (measured)", "fwd+bwd", r.ForwardBackwardMs, fbIps, r.GflopPerImage * fbIps,
+                    peak is null ? double.NaN : 100 * r.GflopPerImage * fbIps / peak.SgemmGflopsAll,
+                    batched is null ? double.NaN : batched.Batch / (batched.ForwardBackwardMs / 1000) / fbIps));
+            }
+            var key = RecordedFigures.Key(group.Key);
+            foreach (var s in recorded.Systems)
+            {
+                if (!s.Cells.TryGetValue(key, out var cell)) continue;
+                bool upd = s.IncludesUpdate ?? false;
+                double ours = batched is null ? double.NaN
+                    : upd ? batched.ImagesPerSecond : batched.Batch / (batched.ForwardBackwardMs / 1000);
+                sb.AppendLine(Line($"{s.Name} (recorded)", upd ? "incl. update" : "fwd+bwd", cell.Ms, cell.ImagesPerSecond,
+                    first.GflopPerImage * cell.ImagesPerSecond, double.NaN, ours / cell.ImagesPerSecond));
+            }
+            var modes = rows.ToDictionary(r => r.Mode);
+            if (modes.TryGetValue(ConvModes.Batched, out var b) && modes.TryGetValue(ConvModes.Caffe, out var c))
+                sb.AppendLine(string.Format(Inv, "batched / Caffe-strategy ratio (measured side by side): {0:F2}x images/s", b.ImagesPerSecond / c.ImagesPerSecond));
+            else
+                sb.AppendLine("batched / Caffe-strategy ratio: n/a (only the batched mode is available in this build)");
+            foreach (var r in rows)
+            {
+                var nonGemm = r.Layers.Where(l => !IsGemm(l.Type)).OrderByDescending(l => l.SharePercent).ToList();
+                sb.AppendLine(string.Format(Inv, "non-GEMM layers, {0}: {1:F1}% of the iteration in all; largest: {2}", r.Mode,
+                    nonGemm.Sum(l => l.SharePercent),
+                    string.Join(", ", nonGemm.Where(l => l.SharePercent >= 0.5).Select(l => string.Format(Inv, "{0} {1:F1}%", l.Name, l.SharePercent)))));
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Line(string source, string timed, double ms, double ips, double gflops, double pct, double ratio) =>
+        string.Format(Inv, Row, source, timed, ms.ToString("F1", Inv), ips.ToString("F1", Inv), gflops.ToString("F1", Inv),
+            double.IsNaN(pct) ? "-" : pct.ToString("F1", Inv), double.IsNaN(ratio) ? "-" : ratio.ToString("F2", Inv) + "x");
+
+    public static string ToJson(IReadOnlyList<BenchResult> results) =>
+        JsonSerializer.Serialize(results.ToList(), BenchJson.Default.ListBenchResult);
+
+    public static string ToCsv(IReadOnlyList<BenchResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("workload,net,mode,batch,iterations,warmup,threads,iteration_ms,fwd_bwd_ms,update_ms,images_per_s,gflop_per_image,gflops,pct_sgemm_peak");
+        foreach (var r in results)
+            sb.AppendLine(string.Join(",", r.Workload, r.NetFile, r.Mode, r.Batch.ToString(Inv), r.Iterations.ToString(Inv), r.Warmup.ToString(Inv),
+                r.Threads.ToString(Inv), F(r.IterationMs), F(r.ForwardBackwardMs), F(r.UpdateMs), F(r.ImagesPerSecond),
+                F(r.GflopPerImage), F(r.Gflops), F(r.PercentOfSgemmPeak)));
+        return sb.ToString();
+    }
+
+    private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", Inv);
+}

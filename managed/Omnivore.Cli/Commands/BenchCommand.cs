@@ -1,0 +1,111 @@
+// BenchCommand: `omnivore bench`, the macro harness. Trains (forward + backward + SGD
+// update) the DummyData benchmark nets — CaffeNet batch 64 and 256, LeNet batch 64, from
+// --nets (default: shared/caffe/bench found above the working directory) — in every
+// convolution mode the build has, one after the other in one run, and prints per workload:
+// median ms per iteration, images/s, GFLOP/s, % of the sgemm peak (from the probe), the
+// batched/Caffe-strategy ratio, and the figures recorded with Caffe, CcT and PyTorch
+// (RECORDED.md, labelled as recorded). Writes the rows as JSON and CSV (--out).
+using System.CommandLine;
+using Omnivore.Cli.Bench;
+using Omnivore.Cli.Timing;
+using Omnivore.Core;
+using Omnivore.Engine;
+using Omnivore.Model.Caffe;
+using Omnivore.Native;
+using Omnivore.Nets;
+using Omnivore.Solvers;
+
+namespace Omnivore.Cli.Commands;
+
+public static class BenchCommand
+{
+    public static readonly string[] DefaultNets = ["caffenet_dummy_b64.prototxt", "caffenet_dummy_b256.prototxt", "lenet_dummy_b64.prototxt"];
+
+    public static Command Build()
+    {
+        var nets = new Option<string?>("--nets") { Description = "folder of the benchmark nets and RECORDED.md (default: shared/caffe/bench above the working directory)" };
+        var only = new Option<string?>("--only") { Description = "comma-separated net files to run (default: the CaffeNet b64, b256 and LeNet b64 nets)" };
+        var modes = new Option<string?>("--modes") { Description = $"comma-separated convolution modes (default: all available: {string.Join(",", ConvModes.Available)})" };
+        var iterations = new Option<int>("--iterations") { Description = "timed iterations per net and mode (medians are reported)", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "results file stem: writes STEM.json and STEM.csv", DefaultValueFactory = _ => "build/bench/results" };
+        var threads = CommonOptions.Threads();
+        var cmd = new Command("bench", "Macro benchmark: train the benchmark nets in each convolution mode; images/s, GFLOP/s, % of peak")
+            { nets, only, modes, iterations, warmup, output, threads };
+        cmd.SetAction(r => Run(r.GetValue(nets), r.GetValue(only), r.GetValue(modes), r.GetValue(iterations), r.GetValue(warmup),
+            r.GetValue(output)!, r.GetValue(threads)));
+        return cmd;
+    }
+
+    public static int Run(string? netsDir, string? only, string? modeList, int iterations, int warmup, string outStem, int threads)
+    {
+        if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
+        if (warmup < 0) throw new OmnivoreException("--warmup must be >= 0");
+        var dir = netsDir ?? FindBenchFolder()
+            ?? throw new OmnivoreException("no shared/caffe/bench folder above the working directory; give the nets folder with --nets");
+        if (!Directory.Exists(dir)) throw new OmnivoreException($"--nets: folder '{dir}' does not exist");
+        var files = (only?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? DefaultNets)
+            .Select(f => Path.Combine(dir, f)).ToList();
+        foreach (var f in files)
+            if (!File.Exists(f)) throw new OmnivoreException($"benchmark net '{f}' not found");
+        var modes = modeList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+                    ?? ConvModes.Available.ToList();
+        foreach (var m in modes)
+            if (!ConvModes.Available.Contains(m))
+                throw new OmnivoreException($"--modes: '{m}' is not available in this build (available: {string.Join(", ", ConvModes.Available)})");
+        var recorded = RecordedFigures.Load(Path.Combine(dir, "RECORDED.md"));
+
+        using var device = DeviceChoice.Open(false, threads, "bench");
+        var peak = TimeCommand.Peak(TimeCommand.DeviceThreads(device));
+        var results = new List<BenchResult>();
+        bool verbose = Log.Verbose;
+        foreach (var file in files)
+            foreach (var mode in modes)
+            {
+                Log.Info($"bench: {Path.GetFileName(file)}, mode {mode}: {warmup} warm-up + {iterations} timed iterations");
+                using var conv = new ConvEngine(device, ConvModes.Options(mode));
+                Log.Verbose = false;   // the net's set-up lines would drown the table
+                NetTiming timing;
+                try
+                {
+                    using var net = new Net(SolverFactory.LoadNet(file), device, new Rng(1701), new NetState { Phase = Phase.Train }, file, conv);
+                    timing = NetTimer.Run(net, iterations, warmup, update: true);
+                }
+                finally { Log.Verbose = verbose; }
+                var r = BenchResult.From(Workload(file, timing.BatchSize), Path.GetFileName(file), mode, warmup, TimeCommand.DeviceThreads(device), timing, peak);
+                Log.Info($"bench: {r.Workload} {mode}: {r.IterationMs:F1} ms/iter, {r.ImagesPerSecond:F1} images/s, {r.Gflops:F1} GFLOP/s");
+                results.Add(r);
+            }
+        Console.Write(BenchReport.Format(results, recorded, peak));
+        var outDir = Path.GetDirectoryName(Path.GetFullPath(outStem))!;
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(outStem + ".json", BenchReport.ToJson(results));
+        File.WriteAllText(outStem + ".csv", BenchReport.ToCsv(results));
+        Console.WriteLine($"results: {outStem}.json, {outStem}.csv");
+        return 0;
+    }
+
+    /// <summary>"CaffeNet b64" from caffenet_dummy_b64.prototxt and batch 64, spelled as RECORDED.md's headers.</summary>
+    public static string Workload(string file, int batch)
+    {
+        var stem = Path.GetFileNameWithoutExtension(file);
+        var model = stem.Split('_')[0].ToLowerInvariant() switch
+        {
+            "caffenet" => "CaffeNet",
+            "lenet" => "LeNet",
+            var other => other,
+        };
+        return $"{model} b{batch}";
+    }
+
+    /// <summary>shared/caffe/bench in the working directory or a folder above it.</summary>
+    public static string? FindBenchFolder()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        {
+            var candidate = Path.Combine(d.FullName, "shared", "caffe", "bench");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}
