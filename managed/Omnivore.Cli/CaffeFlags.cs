@@ -6,7 +6,7 @@ public static class CaffeFlags
 {
     private static readonly HashSet<string> Known =
         ["solver", "weights", "snapshot", "model", "iterations", "gpu", "phase", "level", "stage", "threads",
-         "gray", "shuffle", "resize_height", "resize_width", "check_size", "encoded", "encode_type"];
+         "sigint_effect", "sighup_effect", "gray", "shuffle", "resize_height", "resize_width", "check_size", "encoded", "encode_type"];
 
     public static string[] Normalize(string[] args)
     {

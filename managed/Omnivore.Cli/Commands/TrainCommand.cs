@@ -1,4 +1,5 @@
 // TrainCommand: `omnivore train --solver S [--weights W | --snapshot S]`, as `caffe train`.
+// Signals act as Caffe's --sigint_effect / --sighup_effect (see TrainSignals): by default
 // Ctrl-C or SIGTERM snapshots at the end of the current iteration and exits.
 using System.CommandLine;
 using System.Runtime.InteropServices;
@@ -18,16 +19,19 @@ public static class TrainCommand
         var snapshot = new Option<string?>("--snapshot") { Description = "a .solverstate to resume from" };
         var threads = CommonOptions.Threads();
         var gpu = CommonOptions.Gpu();
+        var sigint = new Option<string>("--sigint-effect", "--sigint_effect") { Description = "on SIGINT/SIGTERM: stop, snapshot or none", DefaultValueFactory = _ => "stop" };
+        var sighup = new Option<string>("--sighup-effect", "--sighup_effect") { Description = "on SIGHUP: stop, snapshot or none", DefaultValueFactory = _ => "snapshot" };
         var conv = new ConvEngineCli();
-        var cmd = new Command("train", "Train a net from a Caffe solver.prototxt") { solver, weights, snapshot, threads, gpu };
+        var cmd = new Command("train", "Train a net from a Caffe solver.prototxt") { solver, weights, snapshot, threads, gpu, sigint, sighup };
         conv.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(solver)!, r.GetValue(weights), r.GetValue(snapshot), r.GetValue(threads), r.GetValue(gpu),
-            conv.Read(r)));
+            conv.Read(r), TrainSignals.Parse(r.GetValue(sigint)!, "--sigint_effect"), TrainSignals.Parse(r.GetValue(sighup)!, "--sighup_effect")));
         return cmd;
     }
 
     public static int Run(string solverPath, string? weights, string? snapshot, int threads, string? gpu,
-                          ConvEngineOptions? convOptions = null)
+                          ConvEngineOptions? convOptions = null, SignalEffect sigint = SignalEffect.Stop,
+                          SignalEffect sighup = SignalEffect.Snapshot)
     {
         if (weights is not null && snapshot is not null)
             throw new OmnivoreException("give --weights or --snapshot, not both (as in Caffe)");
@@ -43,32 +47,9 @@ public static class TrainCommand
                 Log.Info($"Finetuning from {w}");
                 solver.Net.CopyTrainedLayersFrom(w);
             }
-        using var stop = StopSignals(solver);
+        using var signals = TrainSignals.Register(solver, sigint, sighup);
         solver.Solve();
         Log.Info(MemoryReport.Line(conv));
         return 0;
-    }
-
-    private sealed class Registrations(IEnumerable<IDisposable> items) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var i in items) i.Dispose();
-        }
-    }
-
-    private static IDisposable StopSignals(Solver solver)
-    {
-        void Handle(PosixSignalContext ctx)
-        {
-            if (solver.StopRequested) return; // a second signal ends the process
-            ctx.Cancel = true;
-            Log.Warning($"{ctx.Signal} received: snapshotting after this iteration, then stopping");
-            solver.RequestStop();
-        }
-        return new Registrations([
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
-        ]);
     }
 }

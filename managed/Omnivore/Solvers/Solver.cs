@@ -40,19 +40,24 @@ public abstract partial class Solver : IDisposable
     public void RequestStop() => _stopRequested = true;
     public bool StopRequested => _stopRequested;
 
+    private volatile bool _snapshotRequested;
+
+    /// <summary>Ask for a snapshot after the current iteration, training on (thread-safe; SIGHUP).</summary>
+    public void RequestSnapshot() => _snapshotRequested = true;
+
     /// <summary>Trains to max_iter (from the current Iter), as Caffe's Solver::Solve.</summary>
     public void Solve()
     {
         Log.Info($"Solving {Net.Name}");
         Log.Info($"Learning Rate Policy: {Param.LrPolicy}");
         Step(Param.MaxIter - Iter);
+        // As Caffe: the final snapshot is written on an early stop too (snapshot_after_train).
+        if (Param.SnapshotAfterTrain && (Param.Snapshot == 0 || Iter % Param.Snapshot != 0)) Snapshot();
         if (_stopRequested)
         {
-            Snapshot();
             Log.Info($"Optimization stopped early at iteration {Iter}.");
             return;
         }
-        if (Param.SnapshotAfterTrain && (Param.Snapshot == 0 || Iter % Param.Snapshot != 0)) Snapshot();
         if (Param.Display > 0 && Iter % Param.Display == 0)
         {
             float loss = Net.Forward();
@@ -77,6 +82,7 @@ public abstract partial class Solver : IDisposable
             float loss = 0;
             for (int i = 0; i < Param.IterSize; i++) loss += Net.ForwardBackward();
             loss /= Param.IterSize;
+            NumericalGuard.Check(this, loss);
             UpdateSmoothedLoss(loss, Iter - start);
             if (display)
             {
@@ -89,7 +95,13 @@ public abstract partial class Solver : IDisposable
             }
             ApplyUpdate(display);
             Iter++;
-            if (Param.Snapshot > 0 && Iter % Param.Snapshot == 0 && !_stopRequested) Snapshot();
+            bool scheduled = Param.Snapshot > 0 && Iter % Param.Snapshot == 0;
+            if (scheduled && !_stopRequested) Snapshot();
+            if (_snapshotRequested)
+            {
+                _snapshotRequested = false;
+                if (!scheduled) Snapshot();
+            }
         }
     }
 
