@@ -74,7 +74,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc);
 
-// Loops over fewer elements than this run on the calling thread only.
+// Loops over fewer elements than this run on the calling thread only. In a combined
+// `parallel for simd` write the clause as if(parallel : ...): a plain if() applies to the
+// simd part too and leaves the small (serial) case as a scalar loop.
 constexpr int64_t kParallelMin = int64_t{1} << 15;
 
 // ---- lowering.cpp -------------------------------------------------------------------
