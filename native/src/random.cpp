@@ -5,6 +5,7 @@
 // Gaussians use Box-Muller with a vectorisable log (range reduction to [sqrt(1/2),
 // sqrt(2)) and an atanh series) and sin/cos (octant reduction and Taylor polynomials),
 // accurate to a few float ulps, which is far below the sampling noise.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -79,20 +80,27 @@ inline void sincos_turn(float u, float& c, float& s) {
   s = s1;
 }
 
-inline bool parallel(int64_t count) { return count >= kParallelMin; }
+// Each fill runs in blocks of kBlock values; the block kernels are compiled for AVX2 and
+// for the baseline ISA and picked at load time (the arithmetic is the same IEEE float
+// operations either way, without contraction, so the values do not depend on the ISA).
+constexpr int64_t kBlock = 8192;
 
-void rng_uniform(float* __restrict y, int64_t count, float lo, float hi, uint64_t seed) {
-  const Key k = make_key(seed);
-  const float span = hi - lo;
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : parallel(count))
-  for (int64_t i = 0; i < count; ++i) y[i] = lo + span * uniform01(hash(static_cast<uint32_t>(i), k));
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define OM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OM_CLONES
+#endif
+
+OM_CLONES void uniform_block(float* __restrict y, int64_t begin, int64_t end, float lo,
+                             float span, Key k) {
+  for (int64_t i = begin; i < end; ++i)
+    y[i] = lo + span * uniform01(hash(static_cast<uint32_t>(i), k));
 }
 
-void rng_gaussian(float* __restrict y, int64_t count, float mean, float stddev, uint64_t seed) {
-  const Key k = make_key(seed);
-  const int64_t pairs = count / 2;
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : parallel(count))
-  for (int64_t j = 0; j < pairs; ++j) {
+// Pairs [begin, end): values 2j and 2j+1.
+OM_CLONES void gaussian_block(float* __restrict y, int64_t begin, int64_t end, float mean,
+                              float stddev, Key k) {
+  for (int64_t j = begin; j < end; ++j) {
     const uint32_t i0 = static_cast<uint32_t>(2 * j);
     // 1 - u in (0, 1] keeps the log finite.
     const float u0 = 1.0f - uniform01(hash(i0, k));
@@ -103,6 +111,29 @@ void rng_gaussian(float* __restrict y, int64_t count, float mean, float stddev, 
     y[2 * j] = mean + r * c;
     y[2 * j + 1] = mean + r * s;
   }
+}
+
+OM_CLONES void bernoulli_block(float* __restrict y, int64_t begin, int64_t end, float p,
+                               float value, Key k) {
+  for (int64_t i = begin; i < end; ++i)
+    y[i] = uniform01(hash(static_cast<uint32_t>(i), k)) < p ? value : 0.0f;
+}
+
+template <class F>
+void blocks(int64_t count, F&& f) {
+  const int64_t nblocks = (count + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (nblocks > 1 && count >= kParallelMin)
+  for (int64_t b = 0; b < nblocks; ++b) f(b * kBlock, std::min(count, (b + 1) * kBlock));
+}
+
+void rng_uniform(float* y, int64_t count, float lo, float hi, uint64_t seed) {
+  const Key k = make_key(seed);
+  blocks(count, [&](int64_t b, int64_t e) { uniform_block(y, b, e, lo, hi - lo, k); });
+}
+
+void rng_gaussian(float* y, int64_t count, float mean, float stddev, uint64_t seed) {
+  const Key k = make_key(seed);
+  blocks(count / 2, [&](int64_t b, int64_t e) { gaussian_block(y, b, e, mean, stddev, k); });
   if (count % 2 != 0) {
     const uint32_t i0 = static_cast<uint32_t>(count - 1);
     const float u0 = 1.0f - uniform01(hash(i0, k));
@@ -113,11 +144,9 @@ void rng_gaussian(float* __restrict y, int64_t count, float mean, float stddev, 
   }
 }
 
-void rng_bernoulli(float* __restrict y, int64_t count, float p, float value, uint64_t seed) {
+void rng_bernoulli(float* y, int64_t count, float p, float value, uint64_t seed) {
   const Key k = make_key(seed);
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : parallel(count))
-  for (int64_t i = 0; i < count; ++i)
-    y[i] = uniform01(hash(static_cast<uint32_t>(i), k)) < p ? value : 0.0f;
+  blocks(count, [&](int64_t b, int64_t e) { bernoulli_block(y, b, e, p, value, k); });
 }
 
 // Indices are hashed as 32-bit counters.
