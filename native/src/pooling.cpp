@@ -80,50 +80,68 @@ inline void max_clipped(float* out, int32_t* idx, const float* in, const PoolGeo
   if (idx != nullptr) idx[oy * g.ow + ox] = static_cast<int32_t>(best_at);
 }
 
+// Output columns [ox_lo, ox_hi) and rows [oy_lo, oy_hi) have windows inside the image.
+struct Interior {
+  int64_t ox_lo, ox_hi, oy_lo, oy_hi;
+};
+
+inline Interior interior(const PoolGeom& g) {
+  Interior r;
+  r.ox_lo = std::min(g.ow, (g.pw + g.sw - 1) / g.sw);
+  r.ox_hi = std::max(r.ox_lo, std::min(g.ow, g.w + g.pw >= g.kw ? (g.w + g.pw - g.kw) / g.sw + 1 : 0));
+  r.oy_lo = std::min(g.oh, (g.ph + g.sh - 1) / g.sh);
+  r.oy_hi = std::max(r.oy_lo, std::min(g.oh, g.h + g.ph >= g.kh ? (g.h + g.ph - g.kh) / g.sh + 1 : 0));
+  return r;
+}
+
 template <int KH, int KW, int SW, bool kMask>
-void maxpool_planes(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
-  const int64_t planes = g.n * g.c;
-  // Output columns [ox_lo, ox_hi) and rows [oy_lo, oy_hi) have windows inside the image.
-  const int64_t ox_lo = std::min(g.ow, (g.pw + g.sw - 1) / g.sw);
-  const int64_t ox_hi = std::max(ox_lo, std::min(g.ow, g.w + g.pw >= g.kw ? (g.w + g.pw - g.kw) / g.sw + 1 : 0));
-  const int64_t oy_lo = std::min(g.oh, (g.ph + g.sh - 1) / g.sh);
-  const int64_t oy_hi = std::max(oy_lo, std::min(g.oh, g.h + g.ph >= g.kh ? (g.h + g.ph - g.kh) / g.sh + 1 : 0));
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* in = bottom + p * g.h * g.w;
-    float* out = top + p * g.oh * g.ow;
-    int32_t* idx = kMask ? mask + p * g.oh * g.ow : nullptr;
-    for (int64_t oy = 0; oy < g.oh; ++oy) {
-      if (oy < oy_lo || oy >= oy_hi) {
-        for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
-        continue;
-      }
-      for (int64_t ox = 0; ox < ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
-      max_row_interior<KH, KW, SW, kMask>(out + oy * g.ow, kMask ? idx + oy * g.ow : nullptr, in,
-                                          g.w, oy * g.sh - g.ph, ox_lo, ox_hi, g.pw, g.kh,
-                                          g.kw, g.sw);
-      for (int64_t ox = ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+inline void max_plane(float* out, int32_t* idx, const float* in, const PoolGeom& g,
+                      const Interior& r) {
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    if (oy < r.oy_lo || oy >= r.oy_hi) {
+      for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+      continue;
     }
+    for (int64_t ox = 0; ox < r.ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
+    max_row_interior<KH, KW, SW, kMask>(out + oy * g.ow, kMask ? idx + oy * g.ow : nullptr, in,
+                                        g.w, oy * g.sh - g.ph, r.ox_lo, r.ox_hi, g.pw, g.kh,
+                                        g.kw, g.sw);
+    for (int64_t ox = r.ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
   }
 }
 
-template <bool kMask>
-void maxpool_dispatch(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
-  if (g.kh == 2 && g.kw == 2 && g.sw == 2)
-    maxpool_planes<2, 2, 2, kMask>(top, mask, bottom, g);
-  else if (g.kh == 3 && g.kw == 3 && g.sw == 2)
-    maxpool_planes<3, 3, 2, kMask>(top, mask, bottom, g);
-  else
-    maxpool_planes<0, 0, 0, kMask>(top, mask, bottom, g);
-}
+// One plane per call, compiled for AVX2 and the baseline ISA (same results: compares and
+// selects only).
+using PlaneFn = void (*)(float*, int32_t*, const float*, const PoolGeom&, const Interior&);
+#define OM_MAX_PLANE(name, KH, KW, SW, MASK)                                             \
+  OM_CLONES void name(float* out, int32_t* idx, const float* in, const PoolGeom& g,       \
+                      const Interior& r) {                                                \
+    max_plane<KH, KW, SW, MASK>(out, idx, in, g, r);                                      \
+  }
+OM_MAX_PLANE(max_plane_k2s2_mask, 2, 2, 2, true)
+OM_MAX_PLANE(max_plane_k2s2, 2, 2, 2, false)
+OM_MAX_PLANE(max_plane_k3s2_mask, 3, 3, 2, true)
+OM_MAX_PLANE(max_plane_k3s2, 3, 3, 2, false)
+OM_MAX_PLANE(max_plane_any_mask, 0, 0, 0, true)
+OM_MAX_PLANE(max_plane_any, 0, 0, 0, false)
+#undef OM_MAX_PLANE
 
 }  // namespace
 
 void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
-  if (mask != nullptr)
-    maxpool_dispatch<true>(top, mask, bottom, g);
+  const bool m = mask != nullptr;
+  PlaneFn fn;
+  if (g.kh == 2 && g.kw == 2 && g.sw == 2)
+    fn = m ? max_plane_k2s2_mask : max_plane_k2s2;
+  else if (g.kh == 3 && g.kw == 3 && g.sw == 2)
+    fn = m ? max_plane_k3s2_mask : max_plane_k3s2;
   else
-    maxpool_dispatch<false>(top, mask, bottom, g);
+    fn = m ? max_plane_any_mask : max_plane_any;
+  const Interior r = interior(g);
+  const int64_t planes = g.n * g.c;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
+  for (int64_t p = 0; p < planes; ++p)
+    fn(top + p * g.oh * g.ow, m ? mask + p * g.oh * g.ow : nullptr, bottom + p * g.h * g.w, g, r);
 }
 
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,

@@ -85,12 +85,6 @@ inline void sincos_turn(float u, float& c, float& s) {
 // operations either way, without contraction, so the values do not depend on the ISA).
 constexpr int64_t kBlock = 8192;
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define OM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define OM_CLONES
-#endif
-
 OM_CLONES void uniform_block(float* __restrict y, int64_t begin, int64_t end, float lo,
                              float span, Key k) {
   for (int64_t i = begin; i < end; ++i)

@@ -1,5 +1,5 @@
 // solvers.cpp: fused per-parameter update kernels of Caffe's SGD-family solvers
-// (Nesterov, AdaGrad, RMSProp, AdaDelta, Adam) and the sign-axpy of L1 regularisation,
+// (SGD with L2 decay fused, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam) and the sign-axpy of L1 regularisation,
 // plus their exports (declared in omnivore_solvers.h). Each kernel is one pass over
 // the slice: it updates the history, leaves the update value in g and subtracts it
 // from w. Arithmetic is float and follows the order of Caffe's separate BLAS-like
@@ -18,6 +18,21 @@ void sign_axpy(float* y, float alpha, const float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const float s = static_cast<float>((0.0f < x[i]) - (x[i] < 0.0f));
     y[i] += alpha * s;
+  }
+}
+
+// SGD with L2 weight decay in one pass: exactly axpby(g, decay, w, 1) then sgd_update,
+// step by step in float, with a third fewer memory streams.
+void sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, float lr,
+                   int64_t count) {
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+  for (int64_t i = 0; i < count; ++i) {
+    const float wi = w[i];
+    const float gi = decay * wi + g[i];
+    const float step = momentum * h[i] + lr * gi;
+    h[i] = step;
+    g[i] = step;
+    w[i] = wi - step;
   }
 }
 
@@ -107,6 +122,14 @@ OM_API int32_t om_sign_axpy(float* y, float alpha, const float* x, int64_t count
   return guard("om_sign_axpy", [&] {
     check_slices(count, {{"y", y}, {"x", x}});
     sign_axpy(y, alpha, x, count);
+  });
+}
+
+OM_API int32_t om_sgd_update_l2(float* w, float* g, float* h, float decay, float momentum,
+                                float lr, int64_t count) {
+  return guard("om_sgd_update_l2", [&] {
+    check_slices(count, {{"w", w}, {"g", g}, {"h", h}});
+    sgd_update_l2(w, g, h, decay, momentum, lr, count);
   });
 }
 
