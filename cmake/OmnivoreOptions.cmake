@@ -25,8 +25,10 @@ function(omnivore_target_options target)
     CXX_EXTENSIONS OFF
     POSITION_INDEPENDENT_CODE ON)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    # -fno-trapping-math and -fno-math-errno change no result; without them GCC will not
+    # if-convert float compares (ReLU, max pooling) or inline sqrt, so such loops stay scalar.
     target_compile_options(${target} PRIVATE
-      -Wall -Wextra
+      -Wall -Wextra -fno-trapping-math -fno-math-errno
       $<$<NOT:$<CONFIG:Debug>>:-O3>
       $<$<BOOL:${OMNIVORE_WARNINGS_AS_ERRORS}>:-Werror>)
     if(NOT OMNIVORE_ARCH STREQUAL "")

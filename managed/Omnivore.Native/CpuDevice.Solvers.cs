@@ -12,6 +12,12 @@ public sealed unsafe partial class CpuDevice
         Check(om_sign_axpy(F(y), alpha, F(x), y.Length), "om_sign_axpy");
     }
 
+    public void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr)
+    {
+        SameLengths(w, g, h);
+        Check(om_sgd_update_l2(F(w), F(g), F(h), decay, momentum, lr, w.Length), "om_sgd_update_l2");
+    }
+
     public void NesterovUpdate(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float momentum, float lr)
     {
         SameLengths(w, g, h);

@@ -80,8 +80,16 @@ public sealed unsafe partial class CpuDevice : IDevice
     public void Upload(DeviceBuffer dst, ReadOnlySpan<float> src)
     {
         if (src.Length > dst.Length) throw new ArgumentException($"upload of {src.Length} floats into {dst.Length}");
-        src.CopyTo(AsSpan(dst));
+        if (src.Length < LargeCopy)
+        {
+            src.CopyTo(AsSpan(dst));
+            return;
+        }
+        // Large uploads (a data batch) use the library's multithreaded copy.
+        fixed (float* p = src) Check(om_copy(F(dst), p, src.Length), "om_copy");
     }
+
+    private const int LargeCopy = 1 << 18;
 
     public void Download(Span<float> dst, DeviceBuffer src)
     {

@@ -132,5 +132,7 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 #include "omnivore_batchnorm.h"
 #include "omnivore_conv_engine.h"
 #include "omnivore_peak.h"
+#include "omnivore_random.h"
+#include "omnivore_loss.h"
 
 #endif /* OMNIVORE_H */

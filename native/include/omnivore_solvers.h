@@ -19,6 +19,11 @@ extern "C" {
 /* y += alpha * sign(x), sign(0) = 0: Caffe's L1 regularisation (y may alias x). */
 OM_API int32_t om_sign_axpy(float* y, float alpha, const float* x, int64_t count);
 
+/* SGD with L2 weight decay fused: g += decay*w; h = momentum*h + lr*g; g = h; w -= g,
+ * in the same float steps as om_axpby(g, decay, w, 1) followed by om_sgd_update. */
+OM_API int32_t om_sgd_update_l2(float* w, float* g, float* h, float decay, float momentum,
+                                float lr, int64_t count);
+
 /* Nesterov: h_new = momentum*h + lr*g; g = (1+momentum)*h_new - momentum*h; h = h_new;
  * w -= g. */
 OM_API int32_t om_nesterov_update(float* w, float* g, float* h, float momentum, float lr,

@@ -50,7 +50,7 @@ struct SignF {
 
 template <class F>
 void map_fwd(float* y, const float* x, int64_t count, F f) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = f(x[i]);
 }
 
@@ -102,24 +102,24 @@ template <class G>
 void map_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t count, G g) {
   // x or y may be NULL when the op does not read it: read 0 instead.
   if (x != nullptr && y != nullptr) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], x[i], y[i]);
   } else if (x != nullptr) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], x[i], 0.0f);
   } else {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], 0.0f, y[i]);
   }
 }
 
 void fill(float* y, float v, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = v;
 }
 
 void scale_dy(float* dx, const float* dy, float k, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * k;
 }
 

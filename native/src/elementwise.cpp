@@ -13,7 +13,7 @@
 namespace om {
 
 void relu_fwd(float* top, const float* bottom, int64_t count, float slope) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float x = bottom[i];
     top[i] = x > 0.0f ? x : slope * x;
@@ -22,7 +22,7 @@ void relu_fwd(float* top, const float* bottom, int64_t count, float slope) {
 
 void relu_bwd(float* bottom_diff, const float* top_diff, const float* bottom, int64_t count,
               float slope) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i)
   {
     // Caffe's form: a NaN input passes no gradient.
@@ -32,7 +32,7 @@ void relu_bwd(float* bottom_diff, const float* top_diff, const float* bottom, in
 }
 
 void set(float* y, float value, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = value;
 }
 
@@ -56,17 +56,17 @@ void copy(float* y, const float* x, int64_t count) {
 }
 
 void axpby(float* y, float alpha, const float* x, float beta, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = alpha * x[i] + beta * y[i];
 }
 
 void scale(float* y, float alpha, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] *= alpha;
 }
 
 void mul(float* y, const float* a, const float* b, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = a[i] * b[i];
 }
 
@@ -88,7 +88,7 @@ double asum(const float* x, int64_t count) {
 }
 
 void sgd_update(float* w, float* g, float* h, float momentum, float lr, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float step = momentum * h[i] + lr * g[i];
     h[i] = step;

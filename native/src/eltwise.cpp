@@ -13,20 +13,20 @@ namespace {
 void eltwise_max_fwd(float* top, int32_t* mask, const float* x, int64_t count, int32_t index) {
   const bool par = count >= kParallelMin;
   if (index == 0) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : par)
     for (int64_t i = 0; i < count; ++i) {
       top[i] = x[i];
       mask[i] = 0;
     }
   } else if (index == 1) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : par)
     for (int64_t i = 0; i < count; ++i)
       if (!(top[i] > x[i])) {
         top[i] = x[i];
         mask[i] = 1;
       }
   } else {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (par)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : par)
     for (int64_t i = 0; i < count; ++i)
       if (x[i] > top[i]) {
         top[i] = x[i];
@@ -37,12 +37,12 @@ void eltwise_max_fwd(float* top, int32_t* mask, const float* x, int64_t count, i
 
 void eltwise_max_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
                      int64_t count, int32_t index) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) bottom_diff[i] = mask[i] == index ? top_diff[i] : 0.0f;
 }
 
 void eltwise_div(float* y, const float* a, const float* b, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (count >= kParallelMin)
+#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = a[i] / b[i];
 }
 

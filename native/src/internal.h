@@ -74,8 +74,20 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc);
 
-// Loops over fewer elements than this run on the calling thread only.
+// Loops over fewer elements than this run on the calling thread only. In a combined
+// `parallel for simd` write the clause as if(parallel : ...): a plain if() applies to the
+// simd part too and leaves the small (serial) case as a scalar loop.
 constexpr int64_t kParallelMin = int64_t{1} << 15;
+
+// Hot kernels marked OM_CLONES are compiled for AVX2 and for the baseline ISA, the
+// version picked when the library loads. Only for code whose results cannot depend on
+// the ISA: IEEE float operations without contraction (the build does not contract
+// a*b+c into FMA), compares, selects and integer arithmetic.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define OM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OM_CLONES
+#endif
 
 // ---- lowering.cpp -------------------------------------------------------------------
 struct ConvGeom {

@@ -5,7 +5,10 @@
 // maximum wins (start value -FLT_MAX, mask -1, so an empty window gives -FLT_MAX and
 // mask -1). AVE: the divisor is the window size clipped to [-PH, H+PH) (padding
 // counts), the sum runs over the window clipped to the image. Backward passes
-// overwrite bottom_diff. Every (n, c) plane is an independent task.
+// overwrite bottom_diff. Every (n, c) plane is an independent task. MAX forward runs
+// the windows that lie inside the image through a branch-free row kernel (specialised
+// for the common 2x2 and 3x3 stride-2 windows) and only the edge windows through the
+// clipped loop.
 #include <algorithm>
 #include <cfloat>
 
@@ -14,41 +17,131 @@
 namespace om {
 namespace {
 
+// Planes per OpenMP task group: a parallel region only when there is enough work for
+// two threads to beat the cost of waking the second one (passive waits: ~10-50 us).
 inline bool parallel_planes(const PoolGeom& g) {
   return g.n * g.c > 1 && g.n * g.c * std::max(g.h * g.w, g.oh * g.ow) >= kParallelMin;
 }
 
-}  // namespace
+// One output row of MAX pooling over windows that lie wholly inside the image, with the
+// window and stride fixed at compile time (KH, KW, SW > 0) or given at run time (0).
+// The window is scanned row by row, left to right, from -FLT_MAX, and a value replaces
+// the best only when strictly greater, so the first maximum wins as in Caffe; the
+// compares are selects, so the loop over ox vectorises.
+template <int KH, int KW, int SW, bool kMask>
+void max_row_interior(float* __restrict out, int32_t* __restrict idx,
+                      const float* __restrict in, int64_t w, int64_t y0, int64_t ox0,
+                      int64_t ox1, int64_t pw, int64_t kh_rt, int64_t kw_rt, int64_t sw_rt) {
+  const int32_t kh = KH > 0 ? KH : static_cast<int32_t>(kh_rt);
+  const int32_t kw = KW > 0 ? KW : static_cast<int32_t>(kw_rt);
+  const int32_t sw = SW > 0 ? SW : static_cast<int32_t>(sw_rt);
+  const int32_t w32 = static_cast<int32_t>(w);
+  const int32_t first = static_cast<int32_t>(y0 * w + ox0 * sw - pw);  // window start of ox0
+  const float* win0 = in + first;
+  const int32_t n = static_cast<int32_t>(ox1 - ox0);
+  out += ox0;
+  if (kMask) idx += ox0;
+  for (int32_t k = 0; k < n; ++k) {
+    const float* win = win0 + k * sw;
+    float best = -FLT_MAX;
+    int32_t at = -1;
+    for (int32_t i = 0; i < kh; ++i) {
+      for (int32_t j = 0; j < kw; ++j) {
+        const float v = win[i * w32 + j];
+        const bool gt = v > best;
+        best = gt ? v : best;
+        if (kMask) at = gt ? first + k * sw + i * w32 + j : at;
+      }
+    }
+    out[k] = best;
+    if (kMask) idx[k] = at;
+  }
+}
 
-void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
-  const int64_t planes = g.n * g.c;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* in = bottom + p * g.h * g.w;
-    float* out = top + p * g.oh * g.ow;
-    int32_t* idx = mask != nullptr ? mask + p * g.oh * g.ow : nullptr;
-    for (int64_t oy = 0; oy < g.oh; ++oy) {
-      const int64_t y0 = std::max<int64_t>(oy * g.sh - g.ph, 0);
-      const int64_t y1 = std::min(oy * g.sh - g.ph + g.kh, g.h);
-      for (int64_t ox = 0; ox < g.ow; ++ox) {
-        const int64_t x0 = std::max<int64_t>(ox * g.sw - g.pw, 0);
-        const int64_t x1 = std::min(ox * g.sw - g.pw + g.kw, g.w);
-        float best = -FLT_MAX;
-        int64_t best_at = -1;
-        for (int64_t y = y0; y < y1; ++y) {
-          for (int64_t x = x0; x < x1; ++x) {
-            const float v = in[y * g.w + x];
-            if (v > best) {
-              best = v;
-              best_at = y * g.w + x;
-            }
-          }
-        }
-        out[oy * g.ow + ox] = best;
-        if (idx != nullptr) idx[oy * g.ow + ox] = static_cast<int32_t>(best_at);
+// One output position with its window clipped to the image (edges, padding).
+inline void max_clipped(float* out, int32_t* idx, const float* in, const PoolGeom& g,
+                        int64_t oy, int64_t ox) {
+  const int64_t y0 = std::max<int64_t>(oy * g.sh - g.ph, 0);
+  const int64_t y1 = std::min(oy * g.sh - g.ph + g.kh, g.h);
+  const int64_t x0 = std::max<int64_t>(ox * g.sw - g.pw, 0);
+  const int64_t x1 = std::min(ox * g.sw - g.pw + g.kw, g.w);
+  float best = -FLT_MAX;
+  int64_t best_at = -1;
+  for (int64_t y = y0; y < y1; ++y) {
+    for (int64_t x = x0; x < x1; ++x) {
+      const float v = in[y * g.w + x];
+      if (v > best) {
+        best = v;
+        best_at = y * g.w + x;
       }
     }
   }
+  out[oy * g.ow + ox] = best;
+  if (idx != nullptr) idx[oy * g.ow + ox] = static_cast<int32_t>(best_at);
+}
+
+// Output columns [ox_lo, ox_hi) and rows [oy_lo, oy_hi) have windows inside the image.
+struct Interior {
+  int64_t ox_lo, ox_hi, oy_lo, oy_hi;
+};
+
+inline Interior interior(const PoolGeom& g) {
+  Interior r;
+  r.ox_lo = std::min(g.ow, (g.pw + g.sw - 1) / g.sw);
+  r.ox_hi = std::max(r.ox_lo, std::min(g.ow, g.w + g.pw >= g.kw ? (g.w + g.pw - g.kw) / g.sw + 1 : 0));
+  r.oy_lo = std::min(g.oh, (g.ph + g.sh - 1) / g.sh);
+  r.oy_hi = std::max(r.oy_lo, std::min(g.oh, g.h + g.ph >= g.kh ? (g.h + g.ph - g.kh) / g.sh + 1 : 0));
+  return r;
+}
+
+template <int KH, int KW, int SW, bool kMask>
+inline void max_plane(float* out, int32_t* idx, const float* in, const PoolGeom& g,
+                      const Interior& r) {
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    if (oy < r.oy_lo || oy >= r.oy_hi) {
+      for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+      continue;
+    }
+    for (int64_t ox = 0; ox < r.ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
+    max_row_interior<KH, KW, SW, kMask>(out + oy * g.ow, kMask ? idx + oy * g.ow : nullptr, in,
+                                        g.w, oy * g.sh - g.ph, r.ox_lo, r.ox_hi, g.pw, g.kh,
+                                        g.kw, g.sw);
+    for (int64_t ox = r.ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+  }
+}
+
+// One plane per call, compiled for AVX2 and the baseline ISA (same results: compares and
+// selects only).
+using PlaneFn = void (*)(float*, int32_t*, const float*, const PoolGeom&, const Interior&);
+#define OM_MAX_PLANE(name, KH, KW, SW, MASK)                                             \
+  OM_CLONES void name(float* out, int32_t* idx, const float* in, const PoolGeom& g,       \
+                      const Interior& r) {                                                \
+    max_plane<KH, KW, SW, MASK>(out, idx, in, g, r);                                      \
+  }
+OM_MAX_PLANE(max_plane_k2s2_mask, 2, 2, 2, true)
+OM_MAX_PLANE(max_plane_k2s2, 2, 2, 2, false)
+OM_MAX_PLANE(max_plane_k3s2_mask, 3, 3, 2, true)
+OM_MAX_PLANE(max_plane_k3s2, 3, 3, 2, false)
+OM_MAX_PLANE(max_plane_any_mask, 0, 0, 0, true)
+OM_MAX_PLANE(max_plane_any, 0, 0, 0, false)
+#undef OM_MAX_PLANE
+
+}  // namespace
+
+void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
+  const bool m = mask != nullptr;
+  PlaneFn fn;
+  if (g.kh == 2 && g.kw == 2 && g.sw == 2)
+    fn = m ? max_plane_k2s2_mask : max_plane_k2s2;
+  else if (g.kh == 3 && g.kw == 3 && g.sw == 2)
+    fn = m ? max_plane_k3s2_mask : max_plane_k3s2;
+  else
+    fn = m ? max_plane_any_mask : max_plane_any;
+  const Interior r = interior(g);
+  const int64_t planes = g.n * g.c;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
+  for (int64_t p = 0; p < planes; ++p)
+    fn(top + p * g.oh * g.ow, m ? mask + p * g.oh * g.ow : nullptr, bottom + p * g.h * g.w, g, r);
 }
 
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,

@@ -74,6 +74,8 @@ int main() {
       {1, 4, 2, 2, 1, 0.8f, 0.75f, 1.5f},   // size 1: each channel alone
       {1, 9, 1, 1, 7, 2.0f, 1.0f, 0.5f},    // strong cross-channel term
       {2, 5, 4, 3, 5, 1e-4f, 0.75f, 1.0f},  // AlexNet-like constants
+      {2, 6, 3, 3, 5, 0.4f, 0.6f, 1.2f},    // beta without a special form: std::pow
+      {1, 5, 2, 3, 3, 0.7f, 1.3f, 0.9f},
   };
   for (int threads : {1, 2}) {
     CHECK_OK(om_set_num_threads(threads));

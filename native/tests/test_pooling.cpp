@@ -3,6 +3,7 @@
 // differences of sum(top * r). Shapes use Caffe's ceil-mode output size, so the last
 // window hangs over the bottom/right edge.
 #include <cfloat>
+#include <limits>
 #include <numeric>
 
 #include "test_util.h"
@@ -163,6 +164,28 @@ static void check_ties() {
   all_close("maxpool ties top", top, want_top, 0.0, 0.0);
 }
 
+// Windows of -inf and NaN: Caffe's scan from -FLT_MAX with a strict > keeps -FLT_MAX and
+// mask -1 for a window of -inf, and skips NaN; the interior fast path must agree.
+static void check_special_values() {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int k : {2, 3}) {
+    const int h = 7, w = 7, oh = (h - k + 1) / 2 + 1, ow = oh;
+    std::vector<float> x(h * w, -inf);
+    x[0] = nan;
+    x[3] = 0.5f;
+    std::vector<float> top(oh * ow);
+    std::vector<int32_t> mask(oh * ow);
+    CHECK_OK(om_maxpool_fwd(top.data(), mask.data(), x.data(), 1, 1, h, w, oh, ow, k, k, 2, 2, 0, 0));
+    const Pool g{1, 1, h, w, k, k, 2, 2, 0, 0};
+    std::vector<float> want_top;
+    std::vector<int32_t> want_mask;
+    naive_max(g, x, want_top, want_mask);
+    all_close(k == 2 ? "maxpool -inf/NaN mask k2" : "maxpool -inf/NaN mask k3", mask, want_mask, 0.0, 0.0);
+    all_close(k == 2 ? "maxpool -inf/NaN top k2" : "maxpool -inf/NaN top k3", top, want_top, 0.0, 0.0);
+  }
+}
+
 int main() {
   Rng rng(7);
   check_ties();
@@ -175,10 +198,18 @@ int main() {
       {2, 1, 4, 4, 4, 4, 1, 1, 0, 0},     // global-style window
       {1, 1, 3, 3, 2, 2, 1, 1, 1, 1},     // windows fully in padding on one side
   };
+  check_special_values();
   for (int threads : {1, 2}) {
     CHECK_OK(om_set_num_threads(threads));
     for (const Pool& g : cases) check_pool(rng, g, threads == 1);
     check_pool(rng, Pool{8, 16, 20, 19, 3, 3, 2, 2, 1, 0}, false);  // parallel path
+    // The interior fast paths (2x2 and 3x3 stride 2, other windows) beside edge windows.
+    check_pool(rng, Pool{4, 20, 24, 24, 2, 2, 2, 2, 0, 0}, false);  // LeNet pool1
+    check_pool(rng, Pool{3, 5, 8, 9, 2, 2, 2, 2, 0, 0}, false);     // odd width: ceil overhang
+    check_pool(rng, Pool{2, 7, 27, 27, 3, 3, 2, 2, 0, 0}, false);   // CaffeNet pool2
+    check_pool(rng, Pool{2, 3, 13, 14, 3, 3, 2, 2, 0, 0}, false);   // overhang on the right
+    check_pool(rng, Pool{2, 3, 15, 15, 3, 3, 2, 2, 1, 1}, false);   // padded 3x3/2
+    check_pool(rng, Pool{2, 3, 11, 12, 3, 2, 3, 2, 0, 1}, false);   // generic interior kernel
   }
   return finish("test_pooling");
 }

@@ -57,6 +57,35 @@ void check_count(Rng& rng, int64_t count) {
     all_close("sign_axpy in place count=" + std::to_string(count), self, want_self, 1e-6, 1e-7);
   }
 
+  {
+    // Fused SGD + L2 must equal om_axpby then om_sgd_update bit for bit.
+    Vec w = rng.vec(n), g = rng.vec(n, -2.0f, 2.0f), h = rng.vec(n, -0.1f, 0.1f);
+    Vec w2 = w, g2 = g, h2 = h;
+    for (int step = 0; step < 3; ++step) {
+      CHECK_OK(om_sgd_update_l2(w.data(), g.data(), h.data(), 5e-4f, 0.9f, 0.01f, count));
+      CHECK_OK(om_axpby(g2.data(), 5e-4f, w2.data(), 1.0f, count));
+      CHECK_OK(om_sgd_update(w2.data(), g2.data(), h2.data(), 0.9f, 0.01f, count));
+      const std::string s = "sgd_update_l2 count=" + std::to_string(count) + " step " + std::to_string(step);
+      all_close(s + " w", w, w2, 0.0, 0.0);
+      all_close(s + " g", g, g2, 0.0, 0.0);
+      all_close(s + " h", h, h2, 0.0, 0.0);
+      g = rng.vec(n, -2.0f, 2.0f);
+      g2 = g;
+    }
+    // Against the naive double reference too.
+    Vec wd = rng.vec(n), gd = rng.vec(n), hd = rng.vec(n);
+    DVec rw = dbl(wd), rg = dbl(gd), rh = dbl(hd);
+    CHECK_OK(om_sgd_update_l2(wd.data(), gd.data(), hd.data(), 0.01f, 0.9f, 0.05f, count));
+    for (size_t i = 0; i < n; ++i) {
+      const double gi = rg[i] + double(0.01f) * rw[i];
+      rh[i] = double(0.9f) * rh[i] + double(0.05f) * gi;
+      rg[i] = rh[i];
+      rw[i] -= rh[i];
+    }
+    all_close("sgd_update_l2 vs reference w", wd, rw, 2e-5, 1e-6);
+    all_close("sgd_update_l2 vs reference h", hd, rh, 2e-5, 1e-6);
+  }
+
   const double m = 0.9, lr = 0.05, delta = 1e-6;
   check_rule("nesterov", rng, count,
       [&](float* w, float* g, float* h, float*, int64_t c) {

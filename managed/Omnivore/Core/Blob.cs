@@ -66,6 +66,13 @@ public sealed class Blob : IDisposable
 
     public void Reshape(IReadOnlyList<int> shape)
     {
+        // Layers reshape their tops before every forward; an unchanged shape costs nothing.
+        if (shape.Count == _shape.Length && (_capacity > 0 || _source is not null))
+        {
+            bool same = true;
+            for (int i = 0; i < _shape.Length && same; i++) same = shape[i] == _shape[i];
+            if (same) return;
+        }
         long count = 1;
         foreach (var d in shape)
         {

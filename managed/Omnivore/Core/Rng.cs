@@ -1,5 +1,5 @@
 // Rng: the one seeded random source of a training run (fillers, data shuffling, crops,
-// mirrors, dropout). Seeded from the solver's random_seed, so a run is repeatable.
+// mirrors, dropout; and the seeds of device-side random fills). Seeded from the solver's random_seed, so a run is repeatable.
 namespace Omnivore.Core;
 
 public sealed class Rng
@@ -42,6 +42,9 @@ public sealed class Rng
     }
 
     public bool Bernoulli(double p) => _random.NextDouble() < p;
+
+    /// <summary>A 64-bit seed for one counter-based device fill (IDevice.FillGaussian, ...).</summary>
+    public ulong NextSeed() => (ulong)_random.NextInt64();
 
     /// <summary>A new independent generator seeded from this one (for a worker thread).</summary>
     public Rng Fork() => new(((long)_random.Next() << 31) ^ _random.Next());

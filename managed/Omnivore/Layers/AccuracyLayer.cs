@@ -1,6 +1,7 @@
 // AccuracyLayer: fraction of examples whose true label is among the top_k scores, as
 // Caffe counts it (a tie with the true class counts against it); honours ignore_label.
-// Optional top[1]: accuracy per class. Computed on the host; no backward.
+// Optional top[1]: accuracy per class. Computed on the host (test phase only) in buffers
+// kept across forwards; no backward.
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
 
@@ -10,6 +11,8 @@ public sealed class AccuracyLayer : Layer
 {
     private int _outer, _channels, _inner, _topK;
     private int? _ignoreLabel;
+    private float[] _scores = [], _labels = [], _perClassAccuracy = [];
+    private int[] _perClass = [], _perClassCorrect = [];
 
     public AccuracyLayer(LayerContext c) : base(c) { }
 
@@ -40,11 +43,23 @@ public sealed class AccuracyLayer : Layer
 
     public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        var scores = bottom[0].DownloadData();
-        var labels = bottom[1].DownloadData();
+        if (_scores.Length != bottom[0].Count) _scores = new float[bottom[0].Count];
+        if (_labels.Length != bottom[1].Count) _labels = new float[bottom[1].Count];
+        if (_perClass.Length != _channels)
+        {
+            _perClass = new int[_channels];
+            _perClassCorrect = new int[_channels];
+            _perClassAccuracy = new float[_channels];
+        }
+        Device.Download(_scores, bottom[0].Data);
+        Device.Download(_labels, bottom[1].Data);
+        var scores = _scores;
+        var labels = _labels;
+        var perClass = _perClass;
+        var perClassCorrect = _perClassCorrect;
+        Array.Clear(perClass);
+        Array.Clear(perClassCorrect);
         int correct = 0, count = 0;
-        var perClass = new int[_channels];
-        var perClassCorrect = new int[_channels];
         for (int i = 0; i < _outer; i++)
         for (int j = 0; j < _inner; j++)
         {
@@ -63,10 +78,12 @@ public sealed class AccuracyLayer : Layer
             }
             count++;
         }
-        top[0].UploadData([count == 0 ? 0f : (float)correct / count]);
+        Span<float> accuracy = stackalloc float[1];
+        accuracy[0] = count == 0 ? 0f : (float)correct / count;
+        top[0].UploadData(accuracy);
         if (top.Count > 1)
         {
-            var v = new float[_channels];
+            var v = _perClassAccuracy;
             for (int c = 0; c < _channels; c++) v[c] = perClass[c] == 0 ? 0f : (float)perClassCorrect[c] / perClass[c];
             top[1].UploadData(v);
         }

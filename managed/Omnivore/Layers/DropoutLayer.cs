@@ -1,6 +1,7 @@
 // DropoutLayer: in TRAIN, zeroes each input with probability dropout_ratio and scales
 // the kept ones by 1/(1-ratio) (inverted dropout, as Caffe); in TEST it is the identity.
-// The mask is drawn on the host from the run's Rng and uploaded.
+// The mask (1/(1-ratio) or 0 per element) is drawn on the device by a counter-based
+// Bernoulli fill seeded from the run's Rng, so it is repeatable for a seed.
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
 
@@ -10,7 +11,6 @@ public sealed class DropoutLayer : Layer
 {
     private float _ratio, _scale;
     private Blob? _mask;
-    private float[] _maskHost = [];
 
     public DropoutLayer(LayerContext c) : base(c) { }
 
@@ -30,7 +30,6 @@ public sealed class DropoutLayer : Layer
     {
         if (top[0] != bottom[0]) top[0].ReshapeLike(bottom[0]);
         _mask!.ReshapeLike(bottom[0]);
-        if (_maskHost.Length != bottom[0].Count) _maskHost = new float[bottom[0].Count];
     }
 
     public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
@@ -40,9 +39,7 @@ public sealed class DropoutLayer : Layer
             if (top[0] != bottom[0]) Device.Copy(top[0].Data, bottom[0].Data);
             return;
         }
-        var rng = Context.Rng;
-        for (int i = 0; i < _maskHost.Length; i++) _maskHost[i] = rng.Bernoulli(_ratio) ? 0f : _scale;
-        _mask!.UploadData(_maskHost);
+        Device.FillBernoulli(_mask!.Data, 1f - _ratio, _scale, Context.Rng.NextSeed());
         Device.Mul(top[0].Data, bottom[0].Data, _mask.Data);
     }
 

@@ -1,5 +1,7 @@
 // DummyDataLayer: tops of given shapes filled by fillers (constant by default), refilled
 // every forward unless every filler is constant, as Caffe does. Used by benchmark nets.
+// Uniform and (dense) gaussian tops are filled on the device by counter-based fills
+// seeded from the run's Rng; other filler types go through Filler on the host.
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
 
@@ -38,7 +40,7 @@ public sealed class DummyDataLayer : Layer
                   : p.DataFiller[p.DataFiller.Count == 1 ? 0 : i];
             _fillers.Add(f);
             if (f.Type != "constant") _refill = true;
-            Filler.Fill(top[i], f, Context.Rng, Name);
+            Fill(top[i], f);
         }
     }
 
@@ -48,13 +50,34 @@ public sealed class DummyDataLayer : Layer
         : values.Count == n ? (int)values[i]
         : throw Error($"{values.Count} {field} values given for {n} tops (give 1 or one per top)");
 
+    private void Fill(Blob top, FillerParameter f)
+    {
+        switch (f.Type)
+        {
+            case "constant":
+                Device.Set(top.Data, f.Value);
+                break;
+            case "uniform":
+                if (!(f.Min <= f.Max)) throw Error($"uniform filler needs min <= max (got {f.Min}, {f.Max})");
+                Device.FillUniform(top.Data, f.Min, f.Max, Context.Rng.NextSeed());
+                break;
+            case "gaussian" when f.Sparse < 0:
+                if (!(f.Std >= 0)) throw Error($"gaussian filler needs std >= 0 (got {f.Std})");
+                Device.FillGaussian(top.Data, f.Mean, f.Std, Context.Rng.NextSeed());
+                break;
+            default:
+                Filler.Fill(top, f, Context.Rng, Name);
+                break;
+        }
+    }
+
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) { }
 
     public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         if (!_refill) return;
         for (int i = 0; i < top.Count; i++)
-            if (_fillers[i].Type != "constant") Filler.Fill(top[i], _fillers[i], Context.Rng, Name);
+            if (_fillers[i].Type != "constant") Fill(top[i], _fillers[i]);
     }
 
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom) { }

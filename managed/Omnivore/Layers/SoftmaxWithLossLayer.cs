@@ -1,8 +1,8 @@
 // SoftmaxWithLossLayer: softmax followed by the multinomial logistic loss, in one layer
 // for a numerically stable gradient. bottom[0] scores (N, C, ...), bottom[1] labels
 // (N, ...); top[0] the loss, optional top[1] the probabilities. Honours ignore_label and
-// Caffe's normalization modes (VALID by default). The loss itself is reduced on the host:
-// it reads only N*inner probabilities.
+// Caffe's normalization modes (VALID by default). Loss and gradient are computed by device
+// kernels from the probabilities; only the scalar loss comes to the host.
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
 using Norm = Omnivore.Model.Caffe.LossParameter.Types.NormalizationMode;
@@ -15,7 +15,6 @@ public sealed class SoftmaxWithLossLayer : Layer
     private int _outer, _channels, _inner;
     private int? _ignoreLabel;
     private Norm _norm;
-    private float[] _probHost = [], _labelHost = [];
     private double _normalizer;
     private const float FloatMin = 1.17549435e-38f; // FLT_MIN, Caffe's floor on log's argument
 
@@ -54,27 +53,22 @@ public sealed class SoftmaxWithLossLayer : Layer
     public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         Device.SoftmaxForward(_prob!.Data, bottom[0].Data, _outer, _channels, _inner);
-        _probHost = _prob.DownloadData();
-        _labelHost = bottom[1].DownloadData();
-        double loss = 0;
-        int valid = 0;
-        for (int i = 0; i < _outer; i++)
-        for (int j = 0; j < _inner; j++)
+        double loss = Device.SoftmaxLossForward(_prob.Data, bottom[1].Data, _outer, _channels, _inner, _ignoreLabel,
+                                                out long valid, out long badAt);
+        if (badAt >= 0)
         {
-            int label = (int)_labelHost[i * _inner + j];
-            if (_ignoreLabel == label) continue;
-            if (label < 0 || label >= _channels)
-                throw Error($"label {label} is outside [0, {_channels}) (blob '{bottom[1].Name}')");
-            float p = _probHost[(i * _channels + label) * _inner + j];
-            loss -= Math.Log(Math.Max(p, FloatMin));
-            valid++;
+            Span<float> label = stackalloc float[1];
+            Device.Download(label, bottom[1].Data.Slice(badAt, 1));
+            throw Error($"label {label[0]} is outside [0, {_channels}) (blob '{bottom[1].Name}')");
         }
         _normalizer = Normalizer(valid);
-        top[0].UploadData([(float)(loss / _normalizer)]);
+        Span<float> value = stackalloc float[1];
+        value[0] = (float)(loss / _normalizer);
+        top[0].UploadData(value);
         if (top.Count > 1) Device.Copy(top[1].Data, _prob.Data);
     }
 
-    private double Normalizer(int valid)
+    private double Normalizer(long valid)
     {
         double n = _norm switch
         {
@@ -91,22 +85,10 @@ public sealed class SoftmaxWithLossLayer : Layer
         if (propagateDown.Count > 1 && propagateDown[1])
             throw Error("cannot backpropagate to the label input");
         if (!propagateDown[0]) return;
-        var grad = (float[])_probHost.Clone();
-        for (int i = 0; i < _outer; i++)
-        for (int j = 0; j < _inner; j++)
-        {
-            int label = (int)_labelHost[i * _inner + j];
-            if (_ignoreLabel == label)
-            {
-                for (int c = 0; c < _channels; c++) grad[(i * _channels + c) * _inner + j] = 0;
-                continue;
-            }
-            grad[(i * _channels + label) * _inner + j] -= 1;
-        }
-        float lossWeight = top[0].DownloadDiff()[0];
-        float scale = (float)(lossWeight / _normalizer);
-        for (int i = 0; i < grad.Length; i++) grad[i] *= scale;
-        bottom[0].UploadDiff(grad);
+        Span<float> lossWeight = stackalloc float[1];
+        Device.Download(lossWeight, top[0].Diff);
+        float scale = (float)(lossWeight[0] / _normalizer);
+        Device.SoftmaxLossBackward(bottom[0].Diff, _prob!.Data, bottom[1].Data, _outer, _channels, _inner, _ignoreLabel, scale);
     }
 
     public override void Dispose()

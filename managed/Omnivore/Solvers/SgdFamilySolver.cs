@@ -51,6 +51,10 @@ public abstract class SgdFamilySolver : Solver
     /// and applies w -= update, as Caffe's ComputeUpdateValue followed by Net::Update.</summary>
     protected abstract void ComputeUpdate(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, double rate);
 
+    /// <summary>Optionally fuses the L2 regularisation g += decay * w with the update, with the
+    /// same float results; returns false (the default) to have them run separately.</summary>
+    protected virtual bool ComputeUpdateWithL2(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, float decay, double rate) => false;
+
     /// <summary>Caffe's local rate of a parameter: rate * lr_mult.</summary>
     protected static float LocalRate(double rate, ParameterArena.Entry e) => (float)(rate * e.LrMult);
 
@@ -67,7 +71,9 @@ public abstract class SgdFamilySolver : Solver
         {
             var w = arena.Data.Slice(e.Offset, e.Blob.Count);
             var g = arena.Diff.Slice(e.Offset, e.Blob.Count);
-            Regularize(w, g, Param.WeightDecay * e.DecayMult);
+            float decay = Param.WeightDecay * e.DecayMult;
+            if (decay != 0 && Param.RegularizationType == "L2" && ComputeUpdateWithL2(e, w, g, decay, rate)) continue;
+            Regularize(w, g, decay);
             ComputeUpdate(e, w, g, rate);
         }
     }

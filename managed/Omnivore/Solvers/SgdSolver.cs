@@ -1,5 +1,6 @@
 // SgdSolver: Caffe's "SGD" solver, momentum SGD: h = momentum * h + local_rate * g;
-// w -= h (g already clipped, normalised and regularised by SgdFamilySolver).
+// w -= h (g already clipped, normalised and regularised by SgdFamilySolver; L2 decay is
+// fused into the update kernel, with the same float steps).
 // .solverstate history: one blob per learnable parameter (the momentum h).
 using Omnivore.Core;
 using Omnivore.Model.Caffe;
@@ -14,4 +15,10 @@ public sealed class SgdSolver(SolverParameter param, Net trainNet, IReadOnlyList
 
     protected override void ComputeUpdate(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, double rate) =>
         Device.SgdUpdate(w, g, HistoryOf(e), Param.Momentum, LocalRate(rate, e));
+
+    protected override bool ComputeUpdateWithL2(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, float decay, double rate)
+    {
+        Device.SgdUpdateL2(w, g, HistoryOf(e), decay, Param.Momentum, LocalRate(rate, e));
+        return true;
+    }
 }

@@ -149,11 +149,17 @@ public class SgdSolverTests
         using var solver = Solver(net, "base_lr: 0.2 lr_policy: \"fixed\" momentum: 0.9 weight_decay: 0.01 iter_size: 2 max_iter: 10", seed);
         solver.Net.Layer("ip").Params[0].UploadData(W0);
         solver.Net.Layer("ip").Params[1].UploadData(B0);
+        // DummyData fills on the device with one seed per fill drawn from the run's Rng.
         var replay = new Rng(seed);
-        var filler = new FillerParameter { Type = "uniform", Min = -2, Max = 2 };
-        Filler.Generate([N, K], filler, replay, "in"); // the fill at set-up, replaced by the first forward
-        var x1 = Filler.Generate([N, K], filler, replay, "in");
-        var x2 = Filler.Generate([N, K], filler, replay, "in");
+        float[] Draw()
+        {
+            using var blob = new Blob(solver.Net.Device, "replay", N, K);
+            solver.Net.Device.FillUniform(blob.Data, -2, 2, replay.NextSeed());
+            return blob.DownloadData();
+        }
+        Draw(); // the fill at set-up, replaced by the first forward
+        var x1 = Draw();
+        var x2 = Draw();
         float[] labels = [1, 1, 1];
 
         solver.Step(1);
