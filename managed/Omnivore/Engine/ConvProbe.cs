@@ -4,7 +4,9 @@
 // forced plan, at most the real batch. Candidates whose lowering would need more images
 // than the probe batch are tried at the probe batch's size. After one warm-up, rounds over
 // all candidates (interleaved, so outside load hits all alike), best time per candidate;
-// candidates over twice the leader drop out after the first round.
+// candidates over twice the leader drop out after the first round. A confirming run
+// (images given) times a few plans once each on a larger batch: how fast a large lowering
+// is cannot be seen on a few images.
 using System.Diagnostics;
 using Omnivore.Core;
 
@@ -19,14 +21,25 @@ public static class ConvProbe
     public static int MaxRounds { get; set; } = 4;
     public static double MaxSeconds { get; set; } = 0.5;
 
-    public static List<ConvTiming> Run(ConvEngine engine, ConvShape shape, int batch, bool backward,
-                                       IReadOnlyList<ConvPlan> candidates)
+    /// <summary>Images of the first probe round: about ProbeFlops of work, at most the batch.</summary>
+    public static int ImagesFor(ConvShape shape, int batch, bool backward, IReadOnlyList<ConvPlan> candidates)
     {
-        var device = engine.Device;
         double perImage = shape.ForwardFlopsPerImage * (backward ? 3 : 1);
         int maxP = candidates.Max(c => c.Partitions);
         int n = (int)Math.Clamp(Math.Ceiling(ProbeFlops / Math.Max(perImage, 1)), maxP, Math.Max(batch, 1));
-        n = Math.Min(n, Math.Max(batch, 1));
+        return Math.Min(n, Math.Max(batch, 1));
+    }
+
+    /// <summary>The largest probe batch of the confirming round (see ConvEngine.Decide).</summary>
+    public static int ConfirmImages { get; set; } = 64;
+
+    /// <param name="images">Probe on exactly this many images (at most the batch), one timed round.</param>
+    public static List<ConvTiming> Run(ConvEngine engine, ConvShape shape, int batch, bool backward,
+                                       IReadOnlyList<ConvPlan> candidates, int? images = null)
+    {
+        var device = engine.Device;
+        int n = images is int forced ? Math.Max(1, Math.Min(forced, batch)) : ImagesFor(shape, batch, backward, candidates);
+        int rounds = images is null ? MaxRounds : 1;
         var plans = candidates
             .Select(c => c with { ImagesPerLowering = Math.Min(c.ImagesPerLowering, Math.Max(1, (n + c.Partitions - 1) / c.Partitions)) })
             .Distinct().ToList();
@@ -57,7 +70,7 @@ public static class ConvProbe
             Once(plans[^1]);
             // Interleaved rounds, best per candidate: load from other processes hits all alike.
             var best = Enumerable.Repeat(double.MaxValue, plans.Count).ToArray();
-            for (int round = 0; round < MaxRounds; round++)
+            for (int round = 0; round < rounds; round++)
             {
                 double leader = best.Min();
                 for (int i = 0; i < plans.Count; i++)
