@@ -48,6 +48,8 @@ public static class TrainCommand
                 solver.Net.CopyTrainedLayersFrom(w);
             }
         using var signals = TrainSignals.Register(solver, sigint, sighup);
+        using var record = RunRecord.DefaultPath(solver) is { } recordPath ? new RunRecord(solver, recordPath) : null;
+        if (record is not null) Log.Info($"Run record: {record.Path}");
         solver.Solve();
         Log.Info(MemoryReport.Line(conv));
         return 0;

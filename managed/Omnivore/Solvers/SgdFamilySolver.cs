@@ -61,6 +61,7 @@ public abstract class SgdFamilySolver : Solver
     protected override void ApplyUpdate(bool display)
     {
         double rate = Policy.Rate(Iter);
+        LastRate = rate;
         if (display) Log.Info($"Iteration {Iter}, lr = {Fmt.G(rate)}");
         var arena = Net.Arena;
         if (arena.Count == 0) return;

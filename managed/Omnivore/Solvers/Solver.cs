@@ -33,6 +33,15 @@ public abstract partial class Solver : IDisposable
     public int Iter { get; protected set; }
     public float SmoothedLoss { get; private set; }
 
+    /// <summary>The learning rate of the last update.</summary>
+    public double LastRate { get; protected set; }
+
+    /// <summary>Raised after each displayed iteration's update (loss smoothed as logged).</summary>
+    public event Action<TrainProgress>? Displayed;
+
+    /// <summary>Raised after each test pass, with LastTestScores.</summary>
+    public event Action<int>? Tested;
+
     /// <summary>Test results of the last test pass: (net index, output name, value).</summary>
     public List<(int Net, string Name, float Value)> LastTestScores { get; } = [];
 
@@ -73,6 +82,7 @@ public abstract partial class Solver : IDisposable
         int start = Iter, stop = Iter + iters;
         var timer = Stopwatch.StartNew();
         int lastDisplayed = Iter;
+        double displayedPerSecond = 0;
         while (Iter < stop && !_stopRequested)
         {
             Net.ClearParamDiffs();
@@ -88,12 +98,15 @@ public abstract partial class Solver : IDisposable
             {
                 double lapse = timer.Elapsed.TotalSeconds;
                 double perSecond = (Iter - lastDisplayed) / (lapse > 0 ? lapse : 1);
+                displayedPerSecond = perSecond;
                 Log.Info($"Iteration {Iter} ({Fmt.G(perSecond)} iter/s, {Fmt.G(lapse)}s/{Param.Display} iters), loss = {Fmt.G(SmoothedLoss)}");
                 timer.Restart();
                 lastDisplayed = Iter;
                 LogOutputs("Train", Net);
             }
             ApplyUpdate(display);
+            if (display && Displayed is { } shown)
+                shown(new TrainProgress(Iter, SmoothedLoss, LastRate, displayedPerSecond, BatchSize));
             Iter++;
             bool scheduled = Param.Snapshot > 0 && Iter % Param.Snapshot == 0;
             if (scheduled && !_stopRequested) Snapshot();
@@ -133,7 +146,11 @@ public abstract partial class Solver : IDisposable
     {
         LastTestScores.Clear();
         for (int i = 0; i < TestNets.Count; i++) Test(i);
+        Tested?.Invoke(Iter);
     }
+
+    /// <summary>Examples per forward pass of the train net (the first top's first axis).</summary>
+    public int BatchSize => Net.Tops.Count > 0 && Net.Tops[0].Count > 0 && Net.Tops[0][0].NumAxes > 0 ? Net.Tops[0][0][0] : 0;
 
     private void Test(int id)
     {
@@ -178,4 +195,10 @@ public abstract partial class Solver : IDisposable
         Net.Dispose();
         foreach (var n in TestNets) n.Dispose();
     }
+}
+
+/// <summary>One displayed training iteration: smoothed loss, learning rate and speed.</summary>
+public sealed record TrainProgress(int Iter, float Loss, double Lr, double IterationsPerSecond, int BatchSize)
+{
+    public double ImagesPerSecond => IterationsPerSecond * BatchSize;
 }
