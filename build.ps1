@@ -96,7 +96,7 @@ function Invoke-Bundle {
     Say 'self-contained trimmed publish (linux-x64) into dist/'
     Remove-Item -Recurse -Force -ErrorAction SilentlyContinue dist
     Invoke-Checked dotnet @('publish', $CliProject, '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'true',
-        '-p:PublishTrimmed=true', '-o', 'dist', '-nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+        '-p:PublishTrimmed=true', '-p:OmnivoreBundle=true', '-o', 'dist', '-nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     Copy-Item build/native/libomnivore_native.so dist/
     # The shared libraries the native library and LMDB need (libomnivore_native has RPATH $ORIGIN).
     $deps = (& ldd build/native/libomnivore_native.so) + (& ldconfig -p)

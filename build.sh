@@ -125,7 +125,7 @@ bundle() {
   build
   say "self-contained trimmed publish (linux-x64) into dist/"
   rm -rf dist
-  dotnet publish "$CLI_PROJECT" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true \
+  dotnet publish "$CLI_PROJECT" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true -p:OmnivoreBundle=true \
     -o dist -nologo -v quiet -clp:ErrorsOnly
   say "native library with OpenBLAS linked in (build/native-bundle)"
   cmake -S native -B build/native-bundle -DCMAKE_BUILD_TYPE=Release -DOMNIVORE_STATIC_OPENBLAS=ON -DBUILD_TESTING=OFF >/dev/null

@@ -21,6 +21,7 @@ public static class Program
             ComputeMeanCommand.Build(),
             DrawCommand.Build(),
             DeviceQueryCommand.Build(),
+            PlotCommand.Build(),
             ProbeCommand.Build(),
             BenchCommand.Build(),
         };
