@@ -93,10 +93,13 @@ void for_partitions(int64_t n, const Plan& pl, Body&& body) {
     return;
   }
   const int team = static_cast<int>(std::min<int64_t>(pl.p, threads()));
+  // OpenBLAS's thread count is process-wide: single-threaded sgemm inside the partitions,
+  // then back to exactly what it was (which may differ from the OpenMP setting).
+  const int saved = openblas_get_num_threads();
   openblas_set_num_threads(1);
 #pragma omp parallel for schedule(static, 1) num_threads(team)
   for (int64_t part = 0; part < pl.p; ++part) body(part, n * part / pl.p, n * (part + 1) / pl.p);
-  openblas_set_num_threads(threads());
+  openblas_set_num_threads(saved);
 }
 
 // C (per group) = W_g (m, k) x col_g (k, cols), beta 0, groups stacked by rows.

@@ -92,7 +92,7 @@ public sealed class DatumBatchReader : IDisposable
                 for (int i = 0; i < _batchSize; i++)
                 {
                     var datum = _transformer.Decode(_cursor.Current());
-                    if (datum.Channels * datum.Height * datum.Width != First.Channels * First.Height * First.Width)
+                    if (datum.Channels != First.Channels || datum.Height != First.Height || datum.Width != First.Width)
                         throw new OmnivoreException($"'{Source}': record of {datum.Channels}x{datum.Height}x{datum.Width} " +
                                                     $"in a dataset of {First.Channels}x{First.Height}x{First.Width} images");
                     _transformer.Transform(datum, batch.Data.AsSpan(i * per, per), _rng);
@@ -111,8 +111,12 @@ public sealed class DatumBatchReader : IDisposable
         }
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stop.Cancel();
         _thread.Join();
         _cursor.Dispose();

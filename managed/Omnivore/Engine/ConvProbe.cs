@@ -45,16 +45,19 @@ public static class ConvProbe
             .Distinct().ToList();
         long ws = plans.Max(p => device.ConvWorkspaceFloats(shape, p));
         var clock = Stopwatch.StartNew();
-        var bottom = device.Allocate(n * shape.InPerImage);
-        var top = device.Allocate(n * shape.OutPerImage);
-        var topDiff = backward ? device.Allocate(n * shape.OutPerImage) : default;
-        var bottomDiff = backward ? device.Allocate(n * shape.InPerImage) : default;
-        var weights = device.Allocate(shape.WeightCount);
-        var weightDiff = device.Allocate(shape.WeightCount);
-        var bias = device.Allocate(shape.NumOutput);
-        var biasDiff = device.Allocate(shape.NumOutput);
+        DeviceBuffer bottom = default, top = default, topDiff = default, bottomDiff = default,
+                     weights = default, weightDiff = default, bias = default, biasDiff = default;
         try
         {
+            // Inside the try: if one allocation fails (a large layer), the earlier ones are freed.
+            bottom = device.Allocate(n * shape.InPerImage);
+            top = device.Allocate(n * shape.OutPerImage);
+            if (backward) topDiff = device.Allocate(n * shape.OutPerImage);
+            if (backward) bottomDiff = device.Allocate(n * shape.InPerImage);
+            weights = device.Allocate(shape.WeightCount);
+            weightDiff = device.Allocate(shape.WeightCount);
+            bias = device.Allocate(shape.NumOutput);
+            biasDiff = device.Allocate(shape.NumOutput);
             device.Set(bottom, 0.5f);
             device.Set(weights, 0.01f);
             if (backward) device.Set(topDiff, 0.01f);

@@ -76,8 +76,12 @@ public sealed class ParameterArena : IDisposable
         if (Count > 0) _device.Set(Diff, 0f);
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (Data.Ptr != 0) _device.Free(new DeviceBuffer(Data.Ptr, Math.Max(Count, 1)));
         if (Diff.Ptr != 0) _device.Free(new DeviceBuffer(Diff.Ptr, Math.Max(Count, 1)));
     }

@@ -65,6 +65,10 @@ public abstract class SgdFamilySolver : Solver
         if (display) Log.Info($"Iteration {Iter}, lr = {Fmt.G(rate)}");
         var arena = Net.Arena;
         if (arena.Count == 0) return;
+        // Frozen parameters (lr_mult 0) get no gradient in Caffe; zero theirs so that
+        // clipping's global norm sees only what is trained.
+        foreach (var e in arena.Owners)
+            if (e.LrMult == 0) Device.Set(arena.Diff.Slice(e.Offset, e.Blob.Count), 0f);
         // Caffe clips the gradient summed over iter_size passes, then normalises it.
         ClipGradients(arena);
         if (Param.IterSize > 1) Device.Scale(arena.Diff, 1f / Param.IterSize);

@@ -109,7 +109,7 @@ public abstract partial class Solver : IDisposable
                 shown(new TrainProgress(Iter, SmoothedLoss, LastRate, displayedPerSecond, BatchSize));
             Iter++;
             bool scheduled = Param.Snapshot > 0 && Iter % Param.Snapshot == 0;
-            if (scheduled && !_stopRequested) Snapshot();
+            if (scheduled) Snapshot(); // also when stopping: Solve then skips its final one
             if (_snapshotRequested)
             {
                 _snapshotRequested = false;

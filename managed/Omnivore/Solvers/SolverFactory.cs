@@ -31,7 +31,24 @@ public static class SolverFactory
         if (!File.Exists(path)) throw new OmnivoreException($"solver file '{path}' does not exist");
         var p = TextFormat.ParseFile<SolverParameter>(path);
         UpgradeSolverType(p, path);
+        UpgradeSnapshotPrefix(p, path);
         return p;
+    }
+
+    /// <summary>As Caffe 1.0: no snapshot_prefix means the solver file's path without its
+    /// extension; a prefix that is a directory gets the solver file's name appended.</summary>
+    public static void UpgradeSnapshotPrefix(SolverParameter p, string path)
+    {
+        if (!p.HasSnapshotPrefix || p.SnapshotPrefix.Length == 0)
+        {
+            p.SnapshotPrefix = Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path));
+            Log.Info($"snapshot_prefix was not specified and is set to {p.SnapshotPrefix}");
+        }
+        else if (Directory.Exists(p.SnapshotPrefix))
+        {
+            p.SnapshotPrefix = Path.Combine(p.SnapshotPrefix, Path.GetFileNameWithoutExtension(path));
+            Log.Info($"snapshot_prefix is a directory and is replaced to {p.SnapshotPrefix}");
+        }
     }
 
     /// <summary>Caffe's solver upgrade: the deprecated solver_type enum becomes the type string;

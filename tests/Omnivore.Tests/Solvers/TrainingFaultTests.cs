@@ -76,6 +76,29 @@ public class TrainingFaultTests
     }
 
     [Test]
+    public void StopOnAnIterationThatIsASnapshotMultipleStillSnapshots()
+    {
+        using var solver = Create([1, 2, 3, 4, 5, 6]);
+        solver.Param.Snapshot = 2;
+        solver.Param.Display = 1;
+        solver.Displayed += p => { if (p.Iter == 1) solver.RequestStop(); };
+        solver.Solve();
+        Assert.That(solver.Iter, Is.EqualTo(2));
+        Assert.That(File.Exists(Path.Combine(_dir, "faulty_iter_2.caffemodel")), Is.True);
+        Assert.That(File.Exists(Path.Combine(_dir, "faulty_iter_2.solverstate")), Is.True);
+    }
+
+    [Test]
+    public void MissingSnapshotPrefixDefaultsToTheSolverPathAsCaffe()
+    {
+        var file = Path.Combine(_dir, "my_solver.prototxt");
+        File.WriteAllText(file, "net: \"n.prototxt\" base_lr: 0.1 lr_policy: \"fixed\"");
+        Assert.That(SolverFactory.Load(file).SnapshotPrefix, Is.EqualTo(Path.Combine(_dir, "my_solver")));
+        File.WriteAllText(file, $"net: \"n.prototxt\" base_lr: 0.1 lr_policy: \"fixed\" snapshot_prefix: \"{_dir}\"");
+        Assert.That(SolverFactory.Load(file).SnapshotPrefix, Is.EqualTo(Path.Combine(_dir, "my_solver")), "a directory gets the solver's name");
+    }
+
+    [Test]
     public void SigintToATrainingProcessSnapshotsAndExitsCleanly()
     {
         var exe = new[] { "Release", "Debug" }
