@@ -4,9 +4,10 @@
 #   ./build.ps1 demo     install what is missing, build, convert MNIST, train LeNet, report accuracy
 #   ./build.ps1 test     install what is missing, build, run ctest and the NUnit tests
 #   ./build.ps1 build    install what is missing and build
+#   ./build.ps1 bench    build, measure the machine peak, run the macro benchmark (omnivore bench)
 #   ./build.ps1 bundle   dist/: self-contained trimmed publish, the native library and the shared libraries it needs
 #   ./build.ps1 deps     only check and install the system packages
-param([string]$Command = 'build')
+param([string]$Command = 'build', [Parameter(ValueFromRemainingArguments)][string[]]$BenchArgs = @())
 
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -91,6 +92,15 @@ function Invoke-Demo {
     if ($acc -lt 0.99) { Fail "accuracy $acc is below the expected 0.99" }
 }
 
+function Invoke-Bench {
+    Build-All
+    $omnivore = Join-Path $CliOut 'omnivore'
+    Say 'machine peak (omnivore probe; cached in ~/.cache/omnivore)'
+    Invoke-Checked $omnivore @('probe')
+    Say 'macro benchmark (omnivore bench)'
+    Invoke-Checked $omnivore (@('bench') + $BenchArgs)
+}
+
 function Invoke-Bundle {
     Build-All
     Say 'self-contained trimmed publish (linux-x64) into dist/'
@@ -116,6 +126,7 @@ switch ($Command) {
     'build' { Build-All }
     'test' { Invoke-Tests }
     'demo' { Invoke-Demo }
+    'bench' { Invoke-Bench }
     'bundle' { Invoke-Bundle }
-    default { Fail "unknown command '$Command' (use: demo, test, build, bundle, deps)" }
+    default { Fail "unknown command '$Command' (use: demo, test, build, bench, bundle, deps)" }
 }
