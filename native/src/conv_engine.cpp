@@ -205,6 +205,15 @@ OM_API int32_t om_conv_workspace_floats(int64_t* floats, const om_conv_shape* s,
   });
 }
 
+// Floats of workspace the plan needs; throws when the caller's workspace is smaller.
+static int64_t workspace_need(const Sizes& z, const Plan& pl, int64_t workspace_floats) {
+  const int64_t need = checked_mul(z.per_part, pl.p);
+  if (workspace_floats < need)
+    invalid("workspace has %lld floats, the plan needs %lld",
+            static_cast<long long>(workspace_floats), static_cast<long long>(need));
+  return need;
+}
+
 OM_API int32_t om_conv_forward(float* top, const float* bottom, const float* weights,
                                const float* bias, float* workspace, int64_t workspace_floats,
                                int32_t n, const om_conv_shape* s, int32_t partitions,
@@ -213,10 +222,7 @@ OM_API int32_t om_conv_forward(float* top, const float* bottom, const float* wei
     const Plan pl{partitions, images_per_lowering};
     validate(s, n, pl);
     const Sizes z = sizes_of(*s, pl);
-    const int64_t need = checked_mul(z.per_part, pl.p);
-    if (workspace_floats < need)
-      invalid("workspace has %lld floats, the plan needs %lld",
-              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    const int64_t need = workspace_need(z, pl, workspace_floats);
     check_ptr("top", top, checked_mul(n, z.out_per));
     check_ptr("bottom", bottom, checked_mul(n, z.in_per));
     check_ptr("weights", weights, z.wcount);
@@ -235,10 +241,7 @@ OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* b
     const Plan pl{partitions, images_per_lowering};
     validate(s, n, pl);
     const Sizes z = sizes_of(*s, pl);
-    const int64_t need = checked_mul(z.per_part, pl.p);
-    if (workspace_floats < need)
-      invalid("workspace has %lld floats, the plan needs %lld",
-              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    const int64_t need = workspace_need(z, pl, workspace_floats);
     check_ptr("weight_diff", weight_diff, z.wcount);
     check_ptr("top_diff", top_diff, checked_mul(n, z.out_per));
     check_ptr("bottom", bottom, checked_mul(n, z.in_per));
