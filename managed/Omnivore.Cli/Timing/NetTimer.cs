@@ -1,6 +1,6 @@
 // NetTimer: times training iterations of a net layer by layer — forward, backward and
-// (optionally) the solver update: weight decay, an SGD momentum step over the whole
-// parameter arena (the device's SgdUpdate, as SGDSolver with momentum 0.9) and clearing
+// (optionally) the solver update: L2 decay fused with an SGD momentum step over the whole
+// parameter arena (the device's SgdUpdateL2, as SGDSolver with momentum 0.9) and clearing
 // the gradients — and keeps every iteration's figures, so reports can quote medians
 // (the machines are shared and noisy) as well as Caffe's averages. Shared by `omnivore
 // time` and `omnivore bench`.
@@ -80,8 +80,7 @@ public static class NetTimer
                 if (update && arena.Count > 0)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    net.Device.Axpby(arena.Diff, UpdateDecay, arena.Data, 1f);
-                    net.Device.SgdUpdate(arena.Data, arena.Diff, history, UpdateMomentum, UpdateRate);
+                    net.Device.SgdUpdateL2(arena.Data, arena.Diff, history, UpdateDecay, UpdateMomentum, UpdateRate);
                     net.ClearParamDiffs();
                     if (timed) updTotal[it] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 }

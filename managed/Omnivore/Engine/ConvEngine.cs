@@ -176,7 +176,7 @@ public sealed class ConvEngine : IDisposable
     }
 
     private string Key(in ConvShape shape, int batch, bool backward) =>
-        $"{ConvPlanCache.MachineId()} | {Device.Name} | {shape} | n{batch} | {(backward ? "train" : "test")} | " +
+        $"{ConvPlanCache.MachineId()} | kernels {ConvPlanCache.KernelGeneration} | {Device.Name} | {shape} | n{batch} | {(backward ? "train" : "test")} | " +
         $"budget {Mib(BudgetFloats)} MiB | P {Options.Partitions?.ToString() ?? "*"} B {Options.ImagesPerLowering?.ToString() ?? "*"} | " +
         $"mode {Options.Mode?.ToString() ?? "*"}";
 

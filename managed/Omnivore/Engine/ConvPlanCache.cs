@@ -44,6 +44,10 @@ public sealed class ConvPlanCache
     }
 
     /// <summary>"CPU model | cores" of this machine, the first part of every key.</summary>
+    /// <summary>Bumped whenever the native convolution kernels change speed, so that plans
+    /// measured with older kernels are probed again rather than trusted.</summary>
+    public const int KernelGeneration = 2;
+
     public static string MachineId()
     {
         string model = "unknown CPU";
