@@ -28,6 +28,10 @@ public sealed record BenchResult(
             t.MedianUpdateMs, t.ImagesPerSecond, t.Flops / t.BatchSize / 1e9, t.Gflops,
             peak is null ? double.NaN : 100 * t.Gflops / peak.SgemmGflopsAll, layers);
     }
+
+    /// <summary>The same result against another peak (the one measured in the run).</summary>
+    public BenchResult WithPeak(MachinePeak? peak) =>
+        this with { PercentOfSgemmPeak = peak is null ? double.NaN : 100 * Gflops / peak.SgemmGflopsAll };
 }
 
 /// <summary>A layer's median ms and share (%) of the iteration, and its GFLOP per iteration.</summary>
@@ -49,7 +53,7 @@ public static class BenchReport
     {
         var sb = new StringBuilder();
         if (peak is not null)
-            sb.AppendLine(string.Format(Inv, "Machine (measured by the probe): {0}; sgemm peak {1:F1} GFLOP/s on {2} threads ({3:F1} on 1); " +
+            sb.AppendLine(string.Format(Inv, "Machine: {0}; sgemm peak {1:F1} GFLOP/s on {2} threads (measured in this run; {3:F1} on 1 from the probe); " +
                 "FMA peak {4:F1} GFLOP/s ({5}).", peak.CpuModel, peak.SgemmGflopsAll, peak.Threads, peak.SgemmGflops1, peak.FmaGflopsAll, peak.Isa));
         if (recorded.Peaks.Count > 0)
             sb.AppendLine("Recorded on this kind of machine (RECORDED.md, not measured in this run): " +

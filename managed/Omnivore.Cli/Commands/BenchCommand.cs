@@ -56,7 +56,11 @@ public static class BenchCommand
         var recorded = RecordedFigures.Load(Path.Combine(dir, "RECORDED.md"));
 
         using var device = DeviceChoice.Open(false, threads, "bench");
-        var peak = TimeCommand.Peak(TimeCommand.DeviceThreads(device));
+        int deviceThreads = TimeCommand.DeviceThreads(device);
+        var peak = TimeCommand.Peak(deviceThreads);
+        // The machines drift: the sgemm peak the percentages divide by is measured in this run,
+        // before and after the workloads (their mean), not taken from the probe's cache.
+        double sgemmBefore = MeasureSgemm(deviceThreads);
         var results = new List<BenchResult>();
         bool verbose = Log.Verbose;
         foreach (var file in files)
@@ -76,6 +80,13 @@ public static class BenchCommand
                 Log.Info($"bench: {r.Workload} {mode}: {r.IterationMs:F1} ms/iter, {r.ImagesPerSecond:F1} images/s, {r.Gflops:F1} GFLOP/s");
                 results.Add(r);
             }
+        double sgemmAfter = MeasureSgemm(deviceThreads);
+        if (peak is not null)
+        {
+            peak = peak with { SgemmGflopsAll = (sgemmBefore + sgemmAfter) / 2, MeasuredUtc = DateTime.UtcNow };
+            Log.Info($"bench: sgemm {PeakSize}^3 on {deviceThreads} threads measured in this run: {sgemmBefore:F1} GFLOP/s before, {sgemmAfter:F1} after; the mean is the peak below");
+        }
+        results = results.Select(r => r.WithPeak(peak)).ToList();
         Console.Write(BenchReport.Format(results, recorded, peak));
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outStem))!;
         Directory.CreateDirectory(outDir);
@@ -84,6 +95,10 @@ public static class BenchCommand
         Console.WriteLine($"results: {outStem}.json, {outStem}.csv");
         return 0;
     }
+
+    private const int PeakSize = 2048;
+
+    private static double MeasureSgemm(int threads) => MachineProbe.SgemmGflops(threads, PeakSize, 5);
 
     /// <summary>"CaffeNet b64" from caffenet_dummy_b64.prototxt and batch 64, spelled as RECORDED.md's headers.</summary>
     public static string Workload(string file, int batch)
