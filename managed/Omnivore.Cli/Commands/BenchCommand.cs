@@ -26,19 +26,22 @@ public static class BenchCommand
         var nets = new Option<string?>("--nets") { Description = "folder of the benchmark nets and RECORDED.md (default: shared/caffe/bench above the working directory)" };
         var only = new Option<string?>("--only") { Description = "comma-separated net files to run (default: the CaffeNet b64, b256 and LeNet b64 nets)" };
         var modes = new Option<string?>("--modes") { Description = $"comma-separated convolution modes (default: all available: {string.Join(",", ConvModes.Available)})" };
-        var iterations = new Option<int>("--iterations") { Description = "timed iterations per net and mode (medians are reported)", DefaultValueFactory = _ => 5 };
+        var iterations = new Option<int>("--iterations") { Description = "timed iterations per net and mode, at least (see --min-seconds); medians are reported", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "results file stem: writes STEM.json and STEM.csv", DefaultValueFactory = _ => "build/bench/results" };
+        var minSeconds = new Option<double>("--min-seconds") { Description = "a fast net runs more timed iterations, up to about this many seconds (at most 500)", DefaultValueFactory = _ => DefaultMinSeconds };
         var threads = CommonOptions.Threads();
         var cmd = new Command("bench", "Macro benchmark: train the benchmark nets in each convolution mode; images/s, GFLOP/s, % of peak")
-            { nets, only, modes, iterations, warmup, output, threads };
+            { nets, only, modes, iterations, warmup, output, minSeconds, threads };
         cmd.SetAction(r => Run(r.GetValue(nets), r.GetValue(only), r.GetValue(modes), r.GetValue(iterations), r.GetValue(warmup),
-            r.GetValue(output)!, r.GetValue(threads)));
+            r.GetValue(output)!, r.GetValue(threads), r.GetValue(minSeconds)));
         return cmd;
     }
 
-    public static int Run(string? netsDir, string? only, string? modeList, int iterations, int warmup, string outStem, int threads)
+    public static int Run(string? netsDir, string? only, string? modeList, int iterations, int warmup, string outStem, int threads,
+                          double minSeconds = DefaultMinSeconds)
     {
+        if (minSeconds < 0) throw new OmnivoreException("--min-seconds must be >= 0");
         if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
         if (warmup < 0) throw new OmnivoreException("--warmup must be >= 0");
         var dir = netsDir ?? FindBenchFolder()
@@ -67,14 +70,19 @@ public static class BenchCommand
         foreach (var file in files)
             foreach (var mode in modes)
             {
-                Log.Info($"bench: {Path.GetFileName(file)}, mode {mode}: {warmup} warm-up + {iterations} timed iterations");
+                Log.Info($"bench: {Path.GetFileName(file)}, mode {mode}: {warmup} warm-up + at least {iterations} timed iterations (more for a fast net)");
                 using var conv = new ConvEngine(device, ConvModes.Options(mode));
                 Log.Verbose = false;   // the net's set-up lines would drown the table
                 NetTiming timing;
                 try
                 {
                     using var net = new Net(SolverFactory.LoadNet(file), device, new Rng(1701), new NetState { Phase = Phase.Train }, file, conv);
-                    timing = NetTimer.Run(net, iterations, warmup, update: true);
+                    // A fast net (LeNet: ~10 ms) gets enough timed iterations for about minSeconds,
+                    // so its median is not three samples of a noisy machine.
+                    // The last warm-up iteration is the one timed for this estimate.
+                    var first = NetTimer.Run(net, 1, Math.Max(warmup - 1, 0), update: true);
+                    int its = Math.Max(iterations, (int)Math.Min(MaxIterations, Math.Ceiling(minSeconds * 1000 / Math.Max(first.MedianIterationMs, 1e-3))));
+                    timing = NetTimer.Run(net, its, 0, update: true);
                 }
                 finally { Log.Verbose = verbose; }
                 var r = BenchResult.From(Workload(file, timing.BatchSize), Path.GetFileName(file), mode, warmup, TimeCommand.DeviceThreads(device), timing, peak);
@@ -98,6 +106,8 @@ public static class BenchCommand
     }
 
     private const int PeakSize = 2048;
+    public const double DefaultMinSeconds = 3;
+    private const int MaxIterations = 500;
 
     private static double MeasureSgemm(int threads) => MachineProbe.SgemmGflops(threads, PeakSize, 5);
 

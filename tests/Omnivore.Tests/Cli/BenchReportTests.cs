@@ -118,8 +118,12 @@ public class BenchReportTests
         try
         {
             var stem = Path.Combine(dir, "out", "results");
-            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 2, 1, stem, 0), Is.Zero);
+            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 2, 1, stem, 0, minSeconds: 0), Is.Zero);
             Assert.That(File.ReadAllText(stem + ".csv"), Does.Contain("LeNet b4,lenet_tiny_b4.prototxt,batched,4,2,1,"));
+            // A fast net gets more timed iterations than asked, for about --min-seconds.
+            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", "batched", 2, 1, stem, 0, minSeconds: 0.2), Is.Zero);
+            var row = File.ReadAllLines(stem + ".csv")[1].Split(',');
+            Assert.That(int.Parse(row[4], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(2));
             Assert.That(File.Exists(stem + ".json"));
             Assert.That(stdout.ToString(), Does.Contain("== LeNet b4").And.Contain("Omnivore batched (measured)"));
             Assert.That(() => BenchCommand.Run(dir, "missing.prototxt", null, 1, 0, stem, 0),
