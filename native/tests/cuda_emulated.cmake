@@ -1,0 +1,30 @@
+# cuda_emulated.cmake: the GPU kernels' tests on a machine without a GPU (g++ only).
+# - cuda_kernels_nvrtc_like: compiles every native/cuda/*.cu alone with g++ under the
+#   emulation header and without any standard header (-nostdinc -nostdinc++), so a kernel
+#   file that uses what NVRTC lacks (std::, <cmath>, ...) fails the build here.
+# - test_cuda_emulated_*: each includes a few .cu files, runs every kernel on the CPU
+#   under the emulator and compares it with libomnivore_native's exports.
+if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  return()
+endif()
+
+set(OMNIVORE_CUDA_DIR "${CMAKE_CURRENT_SOURCE_DIR}/../cuda")
+file(GLOB OMNIVORE_CUDA_SOURCES CONFIGURE_DEPENDS "${OMNIVORE_CUDA_DIR}/*.cu")
+set_source_files_properties(${OMNIVORE_CUDA_SOURCES} PROPERTIES LANGUAGE CXX)
+add_library(cuda_kernels_nvrtc_like OBJECT ${OMNIVORE_CUDA_SOURCES})
+target_compile_options(cuda_kernels_nvrtc_like PRIVATE
+  -x c++ -nostdinc -nostdinc++ -DOM_EMU_NO_STD -include "${OMNIVORE_CUDA_DIR}/emulate/cuda_emulation.h"
+  -Wall -Wextra)
+set_target_properties(cuda_kernels_nvrtc_like PROPERTIES CXX_STANDARD 17 CXX_EXTENSIONS OFF)
+
+foreach(name IN ITEMS test_cuda_emulated_basic test_cuda_emulated_lowering test_cuda_emulated_norm
+                      test_cuda_emulated_activations)
+  add_executable(${name} ${name}.cpp)
+  target_link_libraries(${name} PRIVATE omnivore_native Threads::Threads)
+  # -O1: the emulator calls each kernel once per GPU thread; no need for -O3 build times.
+  set_target_properties(${name} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+  target_compile_options(${name} PRIVATE -O1 -Wall -Wextra)
+  add_dependencies(${name} cuda_kernels_nvrtc_like)
+  add_test(NAME native.${name} COMMAND ${name})
+  set_tests_properties(native.${name} PROPERTIES TIMEOUT 300 LABELS "native;cuda_emulated")
+endforeach()
