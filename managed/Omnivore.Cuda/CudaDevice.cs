@@ -18,7 +18,7 @@ public sealed record CudaDeviceOptions
     public bool Tf32 { get; init; }
 }
 
-public sealed unsafe partial class CudaDevice : IDevice
+public sealed unsafe partial class CudaDevice : IDevice, IAsynchronousDevice
 {
     private const int StagingBytes = 16 << 20;
     private readonly int _device;

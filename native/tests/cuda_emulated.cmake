@@ -11,7 +11,16 @@ endif()
 set(OMNIVORE_CUDA_DIR "${CMAKE_CURRENT_SOURCE_DIR}/../cuda")
 file(GLOB OMNIVORE_CUDA_SOURCES CONFIGURE_DEPENDS "${OMNIVORE_CUDA_DIR}/*.cu")
 set_source_files_properties(${OMNIVORE_CUDA_SOURCES} PROPERTIES LANGUAGE CXX)
-add_library(cuda_kernels_nvrtc_like OBJECT ${OMNIVORE_CUDA_SOURCES})
+# CudaDevice hands NVRTC all the .cu files joined into one program: they must also compile
+# together (no clashing helper names).
+set(_all "${CMAKE_CURRENT_BINARY_DIR}/all_cuda_kernels.cpp")
+set(_text "// generated: every kernel file in one translation unit, as NVRTC sees them\n")
+foreach(cu IN LISTS OMNIVORE_CUDA_SOURCES)
+  string(APPEND _text "#include \"${cu}\"\n")
+endforeach()
+file(WRITE "${_all}.in" "${_text}")
+configure_file("${_all}.in" "${_all}" COPYONLY)
+add_library(cuda_kernels_nvrtc_like OBJECT ${OMNIVORE_CUDA_SOURCES} "${_all}")
 target_compile_options(cuda_kernels_nvrtc_like PRIVATE
   -x c++ -nostdinc -nostdinc++ -DOM_EMU_NO_STD -include "${OMNIVORE_CUDA_DIR}/emulate/cuda_emulation.h"
   -Wall -Wextra)
