@@ -37,3 +37,28 @@ foreach(name IN ITEMS test_cuda_emulated_basic test_cuda_emulated_lowering test_
   add_test(NAME native.${name} COMMAND ${name})
   set_tests_properties(native.${name} PROPERTIES TIMEOUT 300 LABELS "native;cuda_emulated")
 endforeach()
+
+# A CPU stand-in for libcuda/libnvrtc/libcublas (native/cuda/emulate/fake_cuda.cpp), so the
+# managed GPU engine can run end to end here: OMNIVORE_CUDA_LIB=<build>/fake_cuda.
+set(_names "")
+foreach(cu IN LISTS OMNIVORE_CUDA_SOURCES)
+  file(STRINGS "${cu}" _lines REGEX "extern \"C\" __global__ void omk_[a-z0-9_]+\\(")
+  foreach(line IN LISTS _lines)
+    string(REGEX MATCH "omk_[a-z0-9_]+" _k "${line}")
+    string(APPEND _names "OM_KERNEL(${_k})\n")
+  endforeach()
+endforeach()
+set(_gen "${CMAKE_CURRENT_BINARY_DIR}/fake_cuda_gen")
+file(WRITE "${_gen}/all_cuda_kernel_names.inc.in" "${_names}")
+configure_file("${_gen}/all_cuda_kernel_names.inc.in" "${_gen}/all_cuda_kernel_names.inc" COPYONLY)
+configure_file("${_all}" "${_gen}/all_cuda_kernels.inc" COPYONLY)
+find_package(OpenBLAS REQUIRED)
+add_library(fake_cuda SHARED "${OMNIVORE_CUDA_DIR}/emulate/fake_cuda.cpp")
+target_include_directories(fake_cuda PRIVATE "${_gen}" "${OMNIVORE_CUDA_DIR}/emulate")
+target_link_libraries(fake_cuda PRIVATE OpenBLAS::OpenBLAS)
+set_target_properties(fake_cuda PROPERTIES CXX_STANDARD 17 CXX_EXTENSIONS OFF
+  LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/fake_cuda" OUTPUT_NAME "cuda" SUFFIX ".so.1" PREFIX "lib")
+target_compile_options(fake_cuda PRIVATE -O2 -Wall -Wno-unused-parameter)
+add_custom_command(TARGET fake_cuda POST_BUILD
+  COMMAND ${CMAKE_COMMAND} -E create_symlink libcuda.so.1 "${CMAKE_BINARY_DIR}/fake_cuda/libnvrtc.so"
+  COMMAND ${CMAKE_COMMAND} -E create_symlink libcuda.so.1 "${CMAKE_BINARY_DIR}/fake_cuda/libcublas.so")

@@ -4,7 +4,6 @@
 // largest error, then a summary line; exit code 1 when a check fails. --filter keeps the
 // checks whose name contains the text.
 using System.CommandLine;
-using System.Diagnostics;
 using Omnivore.Cli.SelfTest;
 using Omnivore.Core;
 using Omnivore.Cuda;
@@ -54,9 +53,8 @@ public static class SelfTestCommand
     public static List<CheckResult> RunAll(IDevice cpu, CudaDevice gpu, string? filter, Action<CheckResult> report)
     {
         var results = new List<CheckResult>();
-        void Add(Func<CheckResult> check)
+        void Add(string name, Func<CheckResult> check)
         {
-            var clock = Stopwatch.StartNew();
             CheckResult r;
             try
             {
@@ -64,15 +62,15 @@ public static class SelfTestCommand
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                r = new CheckResult("(check threw)", 0, 0, "", $"{e.GetType().Name}: {e.Message}");
+                r = new CheckResult(name, 0, 0, "", $"{e.GetType().Name}: {e.Message}");
             }
             results.Add(r);
             report(r);
         }
         bool Keep(string name) => filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase);
-        foreach (var c in GpuKernelChecks.Cases.Where(c => Keep(c.Name))) Add(() => GpuKernelChecks.Run(c, cpu, gpu));
-        if (Keep("random distributions")) Add(() => GpuKernelChecks.RandomDistributions(gpu));
-        foreach (var c in GpuLayerChecks.Cases.Where(c => Keep("layer " + c.Name))) Add(() => GpuLayerChecks.Run(c, cpu, gpu));
+        foreach (var c in GpuKernelChecks.Cases.Where(c => Keep(c.Name))) Add(c.Name, () => GpuKernelChecks.Run(c, cpu, gpu));
+        if (Keep("random distributions")) Add("random distributions", () => GpuKernelChecks.RandomDistributions(gpu));
+        foreach (var c in GpuLayerChecks.Cases.Where(c => Keep("layer " + c.Name))) Add("layer " + c.Name, () => GpuLayerChecks.Run(c, cpu, gpu));
         return results;
     }
 }

@@ -1,0 +1,72 @@
+// EmulatedGpuTests: the whole GPU engine (CudaDevice: kernel sources, NVRTC, driver calls,
+// argument marshalling, cuBLAS's row-major mapping, the convolution composition) run
+// end to end on this machine, against a CPU stand-in for libcuda/libnvrtc/libcublas
+// (build/native/fake_cuda, from native/cuda/emulate/fake_cuda.cpp, which runs the real
+// kernels under the CUDA emulator). In a child process, so that the stand-in never becomes
+// the GPU of this test run: `omnivore selftest gpu` must pass every check, and `omnivore
+// time --gpu 0` must run a net. Skipped when the stand-in or the program is not built.
+using System.Diagnostics;
+using Omnivore.Tests.Support;
+
+namespace Omnivore.Tests.Gpu;
+
+[TestFixture]
+public class EmulatedGpuTests
+{
+    private static (string Program, string Fake) Require()
+    {
+        var fake = Path.Combine(TestPaths.RepoRoot, "build", "native", "fake_cuda");
+        if (!File.Exists(Path.Combine(fake, "libcuda.so.1"))) Assert.Ignore($"the CUDA stand-in is not built ({fake}); run cmake --build build/native");
+        var config = TestContext.CurrentContext.TestDirectory.Contains("/Debug/") ? "Debug" : "Release";
+        var program = Path.Combine(TestPaths.RepoRoot, "managed", "Omnivore.Cli", "bin", config, "net10.0", "omnivore");
+        if (!File.Exists(program)) Assert.Ignore($"the omnivore program is not built ({program})");
+        return (program, fake);
+    }
+
+    private static (int Code, string Output) Run(string program, string fake, string args)
+    {
+        var psi = new ProcessStartInfo(program, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestPaths.RepoRoot,
+        };
+        psi.Environment["OMNIVORE_CUDA_LIB"] = fake;
+        psi.Environment["XDG_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-gpu-{Environment.ProcessId}");
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout + stderr.Result);
+    }
+
+    [Test]
+    public void SelftestPassesEveryCheckOnTheEmulatedGpu()
+    {
+        var (program, fake) = Require();
+        var (code, output) = Run(program, fake, "selftest gpu");
+        Assert.That(output, Does.Contain("Omnivore CUDA emulator"), output);
+        Assert.That(output, Does.Not.Contain("FAIL"), output);
+        Assert.That(output, Does.Match(@"selftest gpu: \d+ passed, 0 failed"), output);
+        Assert.That(code, Is.EqualTo(0), output);
+    }
+
+    [Test]
+    public void TimeRunsANetOnTheEmulatedGpu()
+    {
+        var (program, fake) = Require();
+        var model = Path.Combine(Path.GetTempPath(), $"lenet-dummy-{Environment.ProcessId}.prototxt");
+        File.WriteAllText(model, GpuTrainingTests.LeNet);
+        try
+        {
+            var (code, output) = Run(program, fake, $"time --model {model} --gpu 0 --iterations 2 --no-probe");
+            Assert.That(code, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("Using GPU 0 (Omnivore CUDA emulator"), output);
+            Assert.That(output, Does.Contain("Average Forward-Backward"), output);
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+    }
+}
