@@ -24,7 +24,8 @@ public sealed unsafe partial class CudaDevice : IDevice, IAsynchronousDevice
     private readonly int _device;
     private readonly nint _context, _stream, _blas, _module, _stagingEvent;
     private readonly byte* _staging;
-    private readonly Dictionary<string, nint> _kernels = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, nint> _kernels = new();
+    private readonly object _stagingGate = new();
     private readonly int _maxBlocks;
     private long _allocated;
     private bool _disposed;
@@ -188,6 +189,7 @@ public sealed unsafe partial class CudaDevice : IDevice, IAsynchronousDevice
     private void UploadBytes(ulong dst, byte* src, long bytes)
     {
         MakeCurrent();
+        lock (_stagingGate)
         for (long done = 0; done < bytes; done += StagingBytes)
         {
             long n = Math.Min(StagingBytes, bytes - done);
@@ -202,6 +204,7 @@ public sealed unsafe partial class CudaDevice : IDevice, IAsynchronousDevice
     private void DownloadBytes(byte* dst, ulong src, long bytes)
     {
         MakeCurrent();
+        lock (_stagingGate)
         for (long done = 0; done < bytes; done += StagingBytes)
         {
             long n = Math.Min(StagingBytes, bytes - done);

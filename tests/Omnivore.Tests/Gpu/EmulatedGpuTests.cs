@@ -3,8 +3,9 @@
 // end to end on this machine, against a CPU stand-in for libcuda/libnvrtc/libcublas
 // (build/native/fake_cuda, from native/cuda/emulate/fake_cuda.cpp, which runs the real
 // kernels under the CUDA emulator). In a child process, so that the stand-in never becomes
-// the GPU of this test run: `omnivore selftest gpu` must pass every check, and `omnivore
-// time --gpu 0` must run a net. Skipped when the stand-in or the program is not built.
+// the GPU of this test run: `omnivore selftest gpu` must pass every check, `omnivore time
+// --gpu 0` must run a net, and `omnivore train` with solver_mode: GPU must bring a LeNet's
+// loss down. Skipped when the stand-in or the program is not built.
 using System.Diagnostics;
 using Omnivore.Tests.Support;
 
@@ -67,6 +68,36 @@ public class EmulatedGpuTests
         finally
         {
             File.Delete(model);
+        }
+    }
+
+    [Test]
+    public void TrainWithSolverModeGpuLowersTheLossOnTheEmulatedGpu()
+    {
+        var (program, fake) = Require();
+        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-train-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "lenet.prototxt"), GpuTrainingTests.LeNet);
+            File.WriteAllText(Path.Combine(dir, "solver.prototxt"), $$"""
+                net: "{{Path.Combine(dir, "lenet.prototxt")}}"
+                base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005 lr_policy: "fixed"
+                max_iter: 20 display: 5 random_seed: 1 solver_mode: GPU
+                snapshot_prefix: "{{Path.Combine(dir, "lenet")}}"
+                """);
+            var (code, output) = Run(program, fake, $"train --solver {Path.Combine(dir, "solver.prototxt")}");
+            Assert.That(code, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("Using GPU 0 (Omnivore CUDA emulator"), output);
+            var losses = System.Text.RegularExpressions.Regex.Matches(output, @"Iteration \d+[^\n]*, loss = ([0-9.eE+-]+)")
+                .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
+            Assert.That(losses[^1], Is.LessThan(losses[0] / 4), output);
+            Assert.That(File.Exists(Path.Combine(dir, "lenet_iter_20.caffemodel")), Is.True, "the final snapshot (weights downloaded from the GPU)");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 }
