@@ -30,8 +30,10 @@ internal static unsafe class CudaModule
         Nvrtc.Check(Nvrtc.nvrtcVersion(&vmaj, &vmin), "nvrtcVersion");
         int want = major * 10 + minor;
         var archs = SupportedArchs();
-        bool real = archs.Count == 0 || archs.Contains(want);
-        int arch = real ? want : archs.Where(a => a <= want).DefaultIfEmpty(archs.Min()).Max();
+        // OMNIVORE_CUDA_PTX=1: PTX for the driver to compile, even where NVRTC could emit SASS.
+        bool forcePtx = Environment.GetEnvironmentVariable("OMNIVORE_CUDA_PTX") == "1";
+        bool real = !forcePtx && (archs.Count == 0 || archs.Contains(want));
+        int arch = real || archs.Count == 0 ? want : archs.Where(a => a <= want).DefaultIfEmpty(archs.Min()).Max();
         string archOption = real ? $"--gpu-architecture=sm_{arch}" : $"--gpu-architecture=compute_{arch}";
         var options = Options.Append(archOption).ToArray();
         string key = $"{src.Hash(string.Join(' ', options))}-nvrtc{vmaj}.{vmin}-{(real ? "sm" : "compute")}_{arch}";
