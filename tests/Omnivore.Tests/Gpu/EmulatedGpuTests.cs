@@ -24,7 +24,7 @@ public class EmulatedGpuTests
         return (program, fake);
     }
 
-    private static (int Code, string Output) Run(string program, string fake, string args)
+    private static (int Code, string Output) Run(string program, string fake, string args, string? sources = null)
     {
         var psi = new ProcessStartInfo(program, args)
         {
@@ -33,6 +33,7 @@ public class EmulatedGpuTests
             WorkingDirectory = TestPaths.RepoRoot,
         };
         psi.Environment["OMNIVORE_CUDA_LIB"] = fake;
+        if (sources is not null) psi.Environment["OMNIVORE_CUDA_SOURCES"] = sources;
         psi.Environment["XDG_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-gpu-{Environment.ProcessId}");
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
@@ -94,6 +95,28 @@ public class EmulatedGpuTests
             Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
             Assert.That(losses[^1], Is.LessThan(losses[0] / 4), output);
             Assert.That(File.Exists(Path.Combine(dir, "lenet_iter_20.caffemodel")), Is.True, "the final snapshot (weights downloaded from the GPU)");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void AKernelCompileFailureNamesTheCallAndShowsTheLog()
+    {
+        var (program, fake) = Require();
+        // Only one kernel file: the stand-in's NVRTC rejects a program that lacks kernels.
+        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-partial-kernels-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var src = Path.Combine(TestPaths.RepoRoot, "native", "cuda");
+            File.Copy(Path.Combine(src, "common.cuh"), Path.Combine(dir, "common.cuh"));
+            File.Copy(Path.Combine(src, "elementwise.cu"), Path.Combine(dir, "elementwise.cu"));
+            var (code, output) = Run(program, fake, "selftest gpu", dir);
+            Assert.That(code, Is.EqualTo(2), output);
+            Assert.That(output, Does.Contain("nvrtcCompileProgram failed").And.Contain("log:").And.Contain("omk_softmax_fwd is missing"), output);
         }
         finally
         {
