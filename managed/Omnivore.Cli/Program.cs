@@ -24,6 +24,7 @@ public static class Program
             PlotCommand.Build(),
             ProbeCommand.Build(),
             BenchCommand.Build(),
+            SelfTestCommand.Build(),
         };
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));

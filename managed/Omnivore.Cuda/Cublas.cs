@@ -26,8 +26,22 @@ internal static unsafe partial class Cublas
         float* alpha, ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float* beta,
         ulong c, int ldc, long strideC, int batchCount);
 
+    [System.Runtime.InteropServices.LibraryImport(Lib)] public static partial byte* cublasGetStatusString(int status);
+
     public static void Check(int status, string call)
     {
-        if (status != 0) throw new CudaException($"{call} failed: cublasStatus {status}", status);
+        if (status != 0) throw new CudaException($"{call} failed: {Describe(status)}", status);
+    }
+
+    /// <summary>cuBLAS's name for a status (cublasGetStatusString exists from cuBLAS 11.4).</summary>
+    public static string Describe(int status)
+    {
+        try
+        {
+            var text = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)cublasGetStatusString(status));
+            if (!string.IsNullOrEmpty(text)) return $"{text} (cublasStatus {status})";
+        }
+        catch (EntryPointNotFoundException) { }
+        return $"cublasStatus {status}";
     }
 }

@@ -20,6 +20,9 @@ internal static unsafe partial class CudaDriver
     public const int AttrComputeCapabilityMajor = 75;
     public const int AttrComputeCapabilityMinor = 76;
 
+    public const uint StreamNonBlocking = 1;
+    public const uint EventDisableTiming = 2;
+
     [LibraryImport(Lib)] public static partial int cuInit(uint flags);
     [LibraryImport(Lib)] public static partial int cuDriverGetVersion(int* version);
     [LibraryImport(Lib)] public static partial int cuDeviceGetCount(int* count);
@@ -31,6 +34,7 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Lib, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] public static partial int cuDevicePrimaryCtxRelease(int device);
     [LibraryImport(Lib)] public static partial int cuCtxSetCurrent(nint context);
     [LibraryImport(Lib)] public static partial int cuCtxSynchronize();
+    [LibraryImport(Lib)] public static partial int cuCtxGetCurrent(nint* context);
 
     [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] public static partial int cuMemAlloc(ulong* ptr, nuint bytes);
     [LibraryImport(Lib, EntryPoint = "cuMemFree_v2")] public static partial int cuMemFree(ulong ptr);
@@ -87,8 +91,8 @@ internal static unsafe partial class CudaDriver
     }
 }
 
-/// <summary>A failure reported by the CUDA driver, NVRTC or cuBLAS.</summary>
-public sealed class CudaException(string message, int code = 0) : Exception(message)
+/// <summary>A failure reported by the CUDA driver, NVRTC or cuBLAS, naming the call.</summary>
+public sealed class CudaException(string message, int code = 0) : Omnivore.Core.OmnivoreException(message)
 {
     public int Code { get; } = code;
 }

@@ -1,6 +1,8 @@
 // Nvrtc: [LibraryImport] bindings to NVRTC (libnvrtc), the run-time CUDA C compiler:
 // create a program from source, compile it for one architecture, fetch PTX and the
-// compile log. Check() turns an nvrtcResult into an exception with NVRTC's text.
+// compile log, the SASS image (CUBIN) where the architecture is a real one, and the
+// architectures this NVRTC supports. Check() turns an nvrtcResult into an exception with
+// NVRTC's text.
 using System.Runtime.InteropServices;
 
 namespace Omnivore.Cuda;
@@ -18,6 +20,10 @@ internal static unsafe partial class Nvrtc
     [LibraryImport(Lib)] public static partial int nvrtcGetProgramLogSize(nint program, nuint* size);
     [LibraryImport(Lib)] public static partial int nvrtcGetProgramLog(nint program, byte* log);
     [LibraryImport(Lib)] public static partial int nvrtcDestroyProgram(nint* program);
+    [LibraryImport(Lib)] public static partial int nvrtcGetCUBINSize(nint program, nuint* size);
+    [LibraryImport(Lib)] public static partial int nvrtcGetCUBIN(nint program, byte* cubin);
+    [LibraryImport(Lib)] public static partial int nvrtcGetNumSupportedArchs(int* count);
+    [LibraryImport(Lib)] public static partial int nvrtcGetSupportedArchs(int* archs);
     [LibraryImport(Lib)] public static partial byte* nvrtcGetErrorString(int result);
 
     public static void Check(int result, string call)

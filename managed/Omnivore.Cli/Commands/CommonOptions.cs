@@ -13,6 +13,6 @@ public static class CommonOptions
 
     public static Option<string?> Gpu() => new("--gpu")
     {
-        Description = "GPU ids as in Caffe (this build runs on the CPU and says so)",
+        Description = "GPU id as in Caffe (0, 1, ...); without a usable GPU the command warns and runs on the CPU",
     };
 }

@@ -26,7 +26,7 @@ public static class TestCommand
     {
         if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
         var param = SolverFactory.LoadNet(modelPath);
-        using var device = DeviceChoice.Open(gpu is not null, threads, "--gpu");
+        using var device = DeviceChoice.Open(gpu, false, threads, "--gpu");
         var weights = Net.ReadCaffeModel(weightsPath);
         using var net = new Net(param, device, new Rng(Rng.ClockSeed()), new NetState { Phase = Phase.Test }, modelPath);
         net.CopyTrainedLayersFrom(weights, weightsPath);

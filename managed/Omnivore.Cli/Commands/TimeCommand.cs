@@ -47,7 +47,7 @@ public static class TimeCommand
             _ => throw new OmnivoreException($"--phase must be TRAIN or TEST, not '{phaseName}'"),
         };
         var param = SolverFactory.LoadNet(modelPath);
-        using var device = DeviceChoice.Open(gpu is not null, threads, "--gpu");
+        using var device = DeviceChoice.Open(gpu, false, threads, "--gpu");
         using var conv = new ConvEngine(device, convOptions ?? ConvEngineOptions.Probing);
         using var net = new Net(param, device, new Rng(1701), new NetState { Phase = phase }, modelPath, conv);
         PrintShapes(net);

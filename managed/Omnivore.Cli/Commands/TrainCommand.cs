@@ -36,8 +36,8 @@ public static class TrainCommand
         if (weights is not null && snapshot is not null)
             throw new OmnivoreException("give --weights or --snapshot, not both (as in Caffe)");
         var param = SolverFactory.Load(solverPath);
-        bool wantsGpu = gpu is not null || param.SolverMode == SolverParameter.Types.SolverMode.Gpu;
-        using var device = DeviceChoice.Open(wantsGpu, threads, gpu is not null ? "--gpu" : $"{solverPath} (solver_mode: GPU)");
+        using var device = DeviceChoice.Open(gpu, param.SolverMode == SolverParameter.Types.SolverMode.Gpu, threads,
+            gpu is not null ? "--gpu" : $"{solverPath} (solver_mode: GPU)", param.DeviceId);
         using var conv = new ConvEngine(device, convOptions ?? ConvEngineOptions.Probing);
         using var solver = SolverFactory.Create(param, device, solverPath, conv);
         if (snapshot is not null) solver.Restore(snapshot);

@@ -69,12 +69,14 @@ public static class NetTimer
                 {
                     long t0 = Stopwatch.GetTimestamp();
                     net.ForwardLayer(i);
+                    DeviceSync.Wait(net.Device);
                     if (timed) { double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds; fwd[i][it] = ms; fwdTotal[it] += ms; }
                 }
                 for (int i = n - 1; i >= 0; i--)
                 {
                     long t0 = Stopwatch.GetTimestamp();
                     net.BackwardLayer(i);
+                    DeviceSync.Wait(net.Device);
                     if (timed) { double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds; bwd[i][it] = ms; bwdTotal[it] += ms; }
                 }
                 if (update && arena.Count > 0)
@@ -82,6 +84,7 @@ public static class NetTimer
                     long t0 = Stopwatch.GetTimestamp();
                     net.Device.SgdUpdateL2(arena.Data, arena.Diff, history, UpdateDecay, UpdateMomentum, UpdateRate);
                     net.ClearParamDiffs();
+                    DeviceSync.Wait(net.Device);
                     if (timed) updTotal[it] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 }
                 if (timed) onIteration?.Invoke(it, fwdTotal[it] + bwdTotal[it], updTotal[it]);

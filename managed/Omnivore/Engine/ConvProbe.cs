@@ -68,6 +68,7 @@ public static class ConvProbe
                 device.ConvForward(top, bottom, weights, bias, workspace, n, shape, p);
                 if (backward)
                     device.ConvBackward(bottomDiff, weightDiff, biasDiff, topDiff, bottom, weights, workspace, n, shape, p);
+                DeviceSync.Wait(device);
                 return Stopwatch.GetElapsedTime(t).TotalMilliseconds / n;
             }
             Once(plans[^1]);

@@ -1,0 +1,31 @@
+// common.cuh: what every Omnivore CUDA kernel file shares. The kernels are plain
+// `extern "C" __global__` functions (no templates, no shared memory, no atomics) over a
+// grid-stride loop, so that the same source compiles three ways: with NVRTC at run time
+// (CudaDevice), with nvcc, and with g++ on the CPU under emulate/cuda_emulation.h, where
+// the ctest suite checks every kernel against the CPU library.
+//
+// NVRTC has no standard headers, so this file defines the few types and constants the
+// kernels need itself. Kernels are compiled with --fmad=false, so float arithmetic is not
+// contracted into FMA and follows the CPU library's IEEE steps; sqrtf and division are
+// IEEE-exact (NVRTC's defaults), so many kernels match the CPU bit for bit.
+#ifndef OMNIVORE_CUDA_COMMON_CUH
+#define OMNIVORE_CUDA_COMMON_CUH
+
+typedef long long i64;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+#define OM_FLT_MAX 3.402823466e+38f
+#define OM_FLT_MIN 1.175494351e-38f
+
+// for (i64 i = global thread index; i < n; i += all threads of the grid)
+#define OM_LOOP(i, n)                                                                    \
+  for (i64 i = (i64)blockIdx.x * (i64)blockDim.x + (i64)threadIdx.x; i < (i64)(n);       \
+       i += (i64)blockDim.x * (i64)gridDim.x)
+
+__device__ __forceinline__ bool om_isnan(float x) { return x != x; }
+__device__ __forceinline__ i64 om_min64(i64 a, i64 b) { return a < b ? a : b; }
+__device__ __forceinline__ i64 om_max64(i64 a, i64 b) { return a > b ? a : b; }
+__device__ __forceinline__ float om_sign(float x) { return (float)((0.0f < x) - (x < 0.0f)); }
+
+#endif  // OMNIVORE_CUDA_COMMON_CUH

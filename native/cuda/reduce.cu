@@ -1,0 +1,71 @@
+// reduce.cu: the GPU's reductions, in two passes and without atomics or shared memory,
+// so every result is deterministic for a given launch shape.
+//
+// Pass 1, omk_channel_partials: a view (outer, channels, inner) of x (and optionally y);
+// for channel c, `slots` threads each sum, in double, the terms of positions
+// j = s, s + slots, ... of the channel's outer*inner positions, into partial[c*slots + s].
+// The term is picked by mode: 0 x, 1 x*y, 2 |x|, 3 PReLU's slope gradient (y = top diff,
+// x = bottom): x <= 0 ? y*x : 0.
+// Pass 2, omk_channel_finish: per channel, the slots in order; then by `finish`:
+// 0 sums[c] = (float)(alpha*acc) (+ beta*sums[c] when beta != 0)   (ChannelSums)
+// 1 sums[c] += (float)acc                                           (row sums, PReLU)
+// 2 sums[0] += (float)(sum over channels of acc)                    (shared PReLU slope)
+// omk_sum_doubles folds n doubles into `slots` partial sums (dot and asum finish on the
+// host from a few hundred doubles).
+#include "common.cuh"
+
+__device__ __forceinline__ double om_term(int mode, const float* x, const float* y, i64 at) {
+  const double a = (double)x[at];
+  if (mode == 0) return a;
+  if (mode == 1) return a * (double)y[at];
+  if (mode == 2) return a < 0.0 ? -a : a;
+  return x[at] <= 0.0f ? (double)y[at] * a : 0.0;
+}
+
+extern "C" __global__ void omk_channel_partials(double* partial, const float* x, const float* y, i64 outer,
+                                                i64 channels, i64 inner, i64 slots, int mode) {
+  const i64 positions = outer * inner;
+  OM_LOOP(t, channels * slots) {
+    const i64 c = t / slots, s = t % slots;
+    double acc = 0.0;
+    for (i64 j = s; j < positions; j += slots) {
+      const i64 o = j / inner, i = j % inner;
+      acc += om_term(mode, x, y, (o * channels + c) * inner + i);
+    }
+    partial[t] = acc;
+  }
+}
+
+extern "C" __global__ void omk_channel_finish(float* sums, const double* partial, i64 channels, i64 slots,
+                                              float alpha, float beta, int finish) {
+  if (finish == 2) {
+    OM_LOOP(t, 1) {
+      double total = 0.0;
+      for (i64 c = 0; c < channels; ++c) {
+        double acc = 0.0;
+        for (i64 s = 0; s < slots; ++s) acc += partial[c * slots + s];
+        total += acc;
+      }
+      sums[0] += (float)total;
+    }
+    return;
+  }
+  OM_LOOP(c, channels) {
+    double acc = 0.0;
+    for (i64 s = 0; s < slots; ++s) acc += partial[c * slots + s];
+    if (finish == 1) {
+      sums[c] += (float)acc;
+    } else {
+      const float v = (float)((double)alpha * acc);
+      sums[c] = beta == 0.0f ? v : v + beta * sums[c];
+    }
+  }
+}
+
+extern "C" __global__ void omk_sum_doubles(double* out, const double* in, i64 n, i64 slots) {
+  OM_LOOP(s, slots) {
+    double acc = 0.0;
+    for (i64 j = s; j < n; j += slots) acc += in[j];
+    out[s] = acc;
+  }
+}
