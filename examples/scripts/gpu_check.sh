@@ -94,7 +94,7 @@ fi
 # 4. CaffeNet b256 timing on the GPU, FP32 then TF32
 NET=""
 for n in shared/caffe/bench/caffenet_dummy_b256.prototxt ../shared/caffe/bench/caffenet_dummy_b256.prototxt \
-         /work/shared/caffe/bench/caffenet_dummy_b256.prototxt examples/scripts/gpu/caffenet_dummy_b256.prototxt; do
+         /work/shared/caffe/bench/caffenet_dummy_b256.prototxt examples/bench/caffenet_synthetic_b256.prototxt; do
   [ -f "$n" ] && { NET="$n"; break; }
 done
 for mode in $([ "${SKIP_CAFFENET:-0}" = 1 ] || echo fp32 tf32); do
