@@ -51,7 +51,7 @@ public static class TrainCommand
         using var signals = TrainSignals.Register(solver, sigint, sighup);
         using var record = RunRecord.DefaultPath(solver) is { } recordPath ? new RunRecord(solver, recordPath) : null;
         if (record is not null) Log.Info($"Run record: {record.Path}");
-        using var progress = Progress.LiveProgress.Attach(solver, device.Name, Progress.ProgressMode.LiveHere(), Console.Error);
+        using var progress = Progress.LiveProgress.Attach(solver, Progress.ProgressText.DeviceLabel(device.Name), Progress.ProgressMode.LiveHere(), Console.Error);
         solver.Solve();
         Log.Info(MemoryReport.Line(conv));
         return 0;

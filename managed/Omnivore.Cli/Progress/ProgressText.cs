@@ -37,6 +37,16 @@ public static class ProgressText
         return t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}" : $"{t.Minutes}:{t.Seconds:00}";
     }
 
+    /// <summary>A device's short label for the split field: "CPU (OpenBLAS ..., 2 threads)" becomes "CPU, 2 threads".</summary>
+    public static string DeviceLabel(string deviceName)
+    {
+        int open = deviceName.IndexOf(" (", StringComparison.Ordinal);
+        if (open < 0) return deviceName;
+        var inner = deviceName[(open + 2)..].TrimEnd(')');
+        int lastComma = inner.LastIndexOf(", ", StringComparison.Ordinal);
+        return lastComma < 0 ? deviceName[..open] : $"{deviceName[..open]}, {inner[(lastComma + 2)..]}";
+    }
+
     /// <summary>The text cut to fit a terminal line of the given width (an in-place line must not wrap).</summary>
     public static string Fit(string text, int width) =>
         width <= 1 ? "" : text.Length < width ? text : text[..(width - 2)] + "…";

@@ -1,7 +1,8 @@
 // SolverResume: what an exact resume needs beyond Caffe's .solverstate (iteration,
 // learning-rate step, history): the run's random generator (dropout masks, device fill
-// seeds), each train-net data layer's next-batch position with its transformer's random
-// state (crops, mirrors), and the average_loss window. Written into the SolverState's
+// seeds), each data layer's next-batch position with its transformer's random state
+// (crops, mirrors; test nets' too, so test scores continue alike), and the average_loss
+// window. Written into the SolverState's
 // Omnivore extension fields (1000+), which Caffe ignores; a state without them (written
 // by Caffe, or HDF5) restores weights and history only, and says data order restarts.
 // The binary state ends with a checksum of the bytes before it, so that a state cut short
@@ -60,17 +61,29 @@ public abstract partial class Solver
         if (n > 0) Log.Info($"Removed {n} snapshot temporary file(s) left by an earlier run that was killed");
     }
 
+    /// <summary>The data layers whose position is saved: the train net's by name, test net i's as "test{i}/name".</summary>
+    private IEnumerable<(string Key, IResumableData Layer)> DataLayers()
+    {
+        foreach (var layer in Net.Layers.OfType<IResumableData>()) yield return (layer.Name, layer);
+        for (int i = 0; i < TestNets.Count; i++)
+            foreach (var layer in TestNets[i].Layers.OfType<IResumableData>()) yield return ($"test{i}/{layer.Name}", layer);
+    }
+
     private void SaveResumeState(SolverState state)
     {
         if (RunRng is { } rng) state.OmnivoreRng = rng.Save();
-        foreach (var layer in Net.Layers.OfType<IResumableData>())
-            if (layer.SavePosition() is { } p) state.OmnivoreData.Add(p);
+        foreach (var (key, layer) in DataLayers())
+            if (layer.SavePosition() is { } p)
+            {
+                p.Layer = key;
+                state.OmnivoreData.Add(p);
+            }
         state.OmnivoreRecentLoss.AddRange(_recentLosses);
     }
 
     private void RestoreResumeState(SolverState state, string stateFile)
     {
-        var data = Net.Layers.OfType<IResumableData>().ToList();
+        var data = DataLayers().ToList();
         if (state.OmnivoreRng is null)
         {
             Log.Warning($"{stateFile} has no Omnivore resume state (written by Caffe, or HDF5): weights, history and " +
@@ -78,12 +91,14 @@ public abstract partial class Solver
             return;
         }
         RunRng?.Restore(state.OmnivoreRng);
-        foreach (var layer in data)
+        foreach (var (key, layer) in data)
         {
-            var p = state.OmnivoreData.FirstOrDefault(d => d.Layer == layer.Name);
-            if (p is null) Log.Warning($"{stateFile}: no saved position for data layer '{layer.Name}'; its data order restarts");
+            var p = state.OmnivoreData.FirstOrDefault(d => d.Layer == key);
+            if (p is null) Log.Warning($"{stateFile}: no saved position for data layer '{key}'; its data order restarts");
             else layer.RestorePosition(p);
         }
+        foreach (var layer in Net.Layers.Where(l => l.Type is "HDF5Data"))
+            Log.Warning($"data layer '{layer.Name}' ({layer.Type}) does not save its position; its data order restarts");
         _recentLosses.Clear();
         _lossSum = 0;
         foreach (var loss in state.OmnivoreRecentLoss)

@@ -26,6 +26,14 @@ public class ProgressTests
         Assert.That(ProgressText.Format(s with { Loss = float.NaN }), Does.Contain("loss NaN"));
     }
 
+    [Test]
+    public void SplitShowsAShortDeviceLabel()
+    {
+        Assert.That(ProgressText.DeviceLabel("CPU (OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH, 2 threads)"), Is.EqualTo("CPU, 2 threads"));
+        Assert.That(ProgressText.DeviceLabel("CPU (x)"), Is.EqualTo("CPU"));
+        Assert.That(ProgressText.DeviceLabel("GPU 0"), Is.EqualTo("GPU 0"));
+    }
+
     [TestCase(0, 1.0, "0:00")]
     [TestCase(10, 0.0, "--")]
     [TestCase(10, double.NaN, "--")]

@@ -83,11 +83,13 @@ public class ExactResumeTests
     private static int[] Bits(Solver s) =>
         s.Net.Layers.SelectMany(l => l.Params).SelectMany(p => p.DownloadData()).Select(BitConverter.SingleToInt32Bits).ToArray();
 
-    private int[] Straight()
+    private int[] Straight() => StraightWithScores().Bits;
+
+    private (int[] Bits, List<(int, string, float)> Scores) StraightWithScores()
     {
         using var s = Create();
         s.Step(Total);
-        return Bits(s);
+        return (Bits(s), s.LastTestScores.ToList());
     }
 
     private string FirstHalfState()
@@ -100,7 +102,7 @@ public class ExactResumeTests
     [Test]
     public void SolverApiResumeIsBitIdentical()
     {
-        var straight = Straight();
+        var (straight, scores) = StraightWithScores();
         var state = FirstHalfState();
         using var resumed = Create();
         resumed.Restore(state);
@@ -110,6 +112,7 @@ public class ExactResumeTests
         Assert.That(bits, Has.Length.EqualTo(straight.Length));
         int differing = bits.Zip(straight).Count(p => p.First != p.Second);
         Assert.That(differing, Is.Zero, $"{differing} of {bits.Length} weights differ after resume");
+        Assert.That(resumed.LastTestScores, Is.EqualTo(scores), "the test net read the same records too (test at iteration 15)");
     }
 
     [Test]
@@ -118,12 +121,13 @@ public class ExactResumeTests
         var state = SolverState.Parser.ParseFrom(File.ReadAllBytes(FirstHalfState()));
         Assert.That(state.OmnivoreRng, Is.Not.Null);
         Assert.That(state.OmnivoreRng.Words, Has.Count.EqualTo(56));
-        Assert.That(state.OmnivoreData, Has.Count.EqualTo(1));
+        Assert.That(state.OmnivoreData.Select(d => d.Layer), Is.EqualTo(new[] { "data", "test0/data" }));
         // 10 batches of 3 consumed from 7 records: the next batch starts at record 30 mod 7 = 2,
         // whatever the prefetch thread has read ahead.
-        Assert.That(state.OmnivoreData[0].Layer, Is.EqualTo("data"));
         Assert.That(state.OmnivoreData[0].Record, Is.EqualTo(2));
         Assert.That(state.OmnivoreData[0].Key.ToStringUtf8(), Is.EqualTo("00000002"));
+        // Tests at iterations 0 and 5: 2 passes x 2 test_iter x batch 2 = 8 records, so 8 mod 7 = 1.
+        Assert.That(state.OmnivoreData[1].Record, Is.EqualTo(1));
         Assert.That(state.OmnivoreRecentLoss, Has.Count.EqualTo(3));
     }
 
