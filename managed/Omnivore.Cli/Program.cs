@@ -1,6 +1,7 @@
 // Program: entry point of the `omnivore` console program. Builds the command tree and
 // turns user errors (bad prototxt, missing files, shape mismatches, missing libraries)
-// into one "omnivore: error: ..." line and exit code 1; OMNIVORE_DEBUG=1 adds the stack.
+// into one "omnivore: error: ..." line and exit code 1; --verbose (on every command) or
+// OMNIVORE_DEBUG=1 adds the stack trace.
 using System.CommandLine;
 using Omnivore.Cli.Commands;
 using Omnivore.Core;
@@ -10,6 +11,13 @@ namespace Omnivore.Cli;
 
 public static class Program
 {
+    /// <summary>The global --verbose option: errors carry their stack trace.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "print the stack trace with an error (as OMNIVORE_DEBUG=1)",
+        Recursive = true,
+    };
+
     public static int Main(string[] args)
     {
         var root = new RootCommand("Omnivore: a Caffe-compatible trainer for CPUs and GPUs")
@@ -26,12 +34,14 @@ public static class Program
             BenchCommand.Build(),
             SelfTestCommand.Build(),
         };
+        root.Add(Verbose);
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-        return Run(() => root.Parse(CaffeFlags.Normalize(args)).Invoke(config));
+        var parsed = root.Parse(CaffeFlags.Normalize(args));
+        return Run(() => parsed.Invoke(config), parsed.GetValue(Verbose));
     }
 
-    /// <summary>Runs a command body, mapping user errors to one line and exit code 1.</summary>
-    public static int Run(Func<int> body)
+    /// <summary>Runs a command body, mapping user errors to one line and exit code 1 (with the stack when verbose).</summary>
+    public static int Run(Func<int> body, bool verbose = false)
     {
         try
         {
@@ -41,7 +51,7 @@ public static class Program
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"omnivore: error: {message}");
-            if (Environment.GetEnvironmentVariable("OMNIVORE_DEBUG") == "1") Console.Error.WriteLine(e);
+            if (verbose || Environment.GetEnvironmentVariable("OMNIVORE_DEBUG") == "1") Console.Error.WriteLine(e);
             return 1;
         }
     }

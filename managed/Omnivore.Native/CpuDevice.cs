@@ -46,6 +46,10 @@ public sealed unsafe partial class CpuDevice : IDevice
     public int Threads { get; }
     public long AllocatedBytes => Interlocked.Read(ref _allocated);
 
+    /// <summary>Most bytes this device may hold at once (0: no limit beyond the host's); past it
+    /// Allocate fails as out of memory would (caps a run on a shared node; tests use it).</summary>
+    public long MemoryLimitBytes { get; set; }
+
     private static float* F(DeviceBuffer b) => (float*)b.Ptr;
     private static int* I(DeviceBuffer b) => (int*)b.Ptr;
 
@@ -59,11 +63,12 @@ public sealed unsafe partial class CpuDevice : IDevice
         void* p;
         try
         {
+            if (MemoryLimitBytes > 0 && AllocatedBytes + (long)bytes > MemoryLimitBytes) throw new OutOfMemoryException();
             p = NativeMemory.AlignedAlloc(bytes, 64);
         }
-        catch (OutOfMemoryException)
+        catch (OutOfMemoryException e)
         {
-            throw new OmnivoreException($"out of host memory allocating {bytes / (1 << 20)} MiB");
+            throw new DeviceOutOfMemoryException("host", (long)bytes, Interlocked.Read(ref _allocated), e);
         }
         NativeMemory.Clear(p, bytes);
         Interlocked.Add(ref _allocated, (long)bytes);

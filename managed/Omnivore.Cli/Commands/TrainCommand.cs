@@ -1,6 +1,7 @@
 // TrainCommand: `omnivore train --solver S [--weights W | --snapshot S]`, as `caffe train`.
 // Signals act as Caffe's --sigint_effect / --sighup_effect (see TrainSignals): by default
-// Ctrl-C or SIGTERM snapshots at the end of the current iteration and exits.
+// Ctrl-C or SIGTERM snapshots at the end of the current iteration and exits. On a
+// terminal a live progress line sits under the log (Progress/LiveProgress.cs).
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Omnivore.Core;
@@ -50,6 +51,7 @@ public static class TrainCommand
         using var signals = TrainSignals.Register(solver, sigint, sighup);
         using var record = RunRecord.DefaultPath(solver) is { } recordPath ? new RunRecord(solver, recordPath) : null;
         if (record is not null) Log.Info($"Run record: {record.Path}");
+        using var progress = Progress.LiveProgress.Attach(solver, Progress.ProgressText.DeviceLabel(device.Name), Progress.ProgressMode.LiveHere(), Console.Error);
         solver.Solve();
         Log.Info(MemoryReport.Line(conv));
         return 0;

@@ -68,9 +68,9 @@ public sealed class DataTransformer
         var (_, oh, ow) = OutputShape(c, h, w);
         bool hasBytes = d.Data.Length > 0;
         if (hasBytes && d.Data.Length != c * h * w)
-            throw new OmnivoreException($"layer '{_layerName}': Datum holds {d.Data.Length} bytes for {c}x{h}x{w}");
+            throw new OmnivoreException($"layer '{_layerName}': Datum holds {d.Data.Length} bytes, expected {c * h * w} ({c}x{h}x{w})");
         if (!hasBytes && d.FloatData.Count != c * h * w)
-            throw new OmnivoreException($"layer '{_layerName}': Datum holds {d.FloatData.Count} floats for {c}x{h}x{w}");
+            throw new OmnivoreException($"layer '{_layerName}': Datum holds {d.FloatData.Count} floats, expected {c * h * w} ({c}x{h}x{w})");
         if (_meanFile is not null && (_meanFileShape[1] != c || _meanFileShape[2] != h || _meanFileShape[3] != w))
             throw new OmnivoreException($"layer '{_layerName}': mean_file is {string.Join("x", _meanFileShape.Skip(1))}, images are {c}x{h}x{w}");
         if (_meanValues.Length != 0 && _meanValues.Length != 1 && _meanValues.Length != c)

@@ -14,17 +14,44 @@ public interface IDatumSource : IDisposable
     bool Wrapped { get; }
     Datum Current();
     void MoveNext();
+    /// <summary>The current record as errors name it (an LMDB key, an image file).</summary>
+    string CurrentName { get; }
 }
 
-public sealed class LmdbDatumSource(string path) : IDatumSource
+/// <summary>A source that can say where it is and go back there (for an exact resume).</summary>
+public interface ISeekableDatumSource : IDatumSource
+{
+    long Index { get; }
+    byte[] Key { get; }
+    void Seek(long index, byte[]? key);
+}
+
+public sealed class LmdbDatumSource(string path) : ISeekableDatumSource
 {
     private readonly LmdbCursor _cursor = new(path);
 
     public string Name => path;
     public long Count => _cursor.Count;
     public bool Wrapped => _cursor.Wrapped;
-    public Datum Current() => Datum.Parser.ParseFrom(_cursor.Current());
+    public string CurrentName => $"record '{LmdbCursor.KeyText(_cursor.Key)}'";
+    public long Index => _cursor.Index;
+    public byte[] Key => _cursor.Key;
+
+    public Datum Current()
+    {
+        try
+        {
+            return Datum.Parser.ParseFrom(_cursor.Current());
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new OmnivoreException($"LMDB '{path}': {CurrentName} is not a valid Datum " +
+                                        $"({_cursor.Current().Length} bytes, corrupt or not written by convert_imageset: {e.Message})", e);
+        }
+    }
+
     public void MoveNext() => _cursor.MoveNext();
+    public void Seek(long index, byte[]? key) => _cursor.Seek(index, key);
     public void Dispose() => _cursor.Dispose();
 }
 
@@ -49,6 +76,7 @@ public sealed class ImageListSource : IDatumSource
     public string Name { get; }
     public long Count => _lines.Count;
     public bool Wrapped { get; private set; }
+    public string CurrentName => $"image '{_root + _lines[_index].Path}'";
 
     public Datum Current()
     {

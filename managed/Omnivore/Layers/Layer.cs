@@ -52,8 +52,20 @@ public abstract class Layer : IDisposable
     public void SetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         CheckBlobCounts(bottom, top);
-        LayerSetUp(bottom, top);
-        Reshape(bottom, top);
+        try
+        {
+            LayerSetUp(bottom, top);
+            Reshape(bottom, top);
+        }
+        catch (DeviceOutOfMemoryException e) when (e.Layer is null)
+        {
+            var sized = bottom.Count > 0 ? bottom[0] : top.Count > 0 ? top[0] : null;
+            throw e.InLayer($"layer '{Name}' ({Type})", sized is { NumAxes: > 0 } b ? b[0] : 0);
+        }
+        catch (OmnivoreException e) when (e is not DeviceOutOfMemoryException && !e.Message.Contains($"layer '{Name}'"))
+        {
+            throw Error(e.Message); // e.g. a blob too large: say which layer sized it
+        }
         SetLossWeights(top);
     }
 

@@ -1,13 +1,14 @@
 // PrefetchingDataLayer: what the Data and ImageData layers share. The subclass opens a
 // DatumBatchReader (which prepares batches on a background thread); this class sizes the
-// tops from it and copies one prepared batch into them per forward pass.
+// tops from it and copies one prepared batch into them per forward pass. It saves and
+// restores the position of the next batch it will copy (exact resume).
 using Omnivore.Core;
 using Omnivore.Data;
 using Omnivore.Model.Caffe;
 
 namespace Omnivore.Layers;
 
-public abstract class PrefetchingDataLayer : Layer
+public abstract class PrefetchingDataLayer : Layer, IResumableData
 {
     private DatumBatchReader? _reader;
 
@@ -57,6 +58,25 @@ public abstract class PrefetchingDataLayer : Layer
         finally
         {
             _reader.Recycle(batch);
+        }
+    }
+
+    public OmnivoreDataPosition? SavePosition()
+    {
+        if (_reader?.NextPosition is not { } p) return null;
+        p.Layer = Name;
+        return p;
+    }
+
+    public void RestorePosition(OmnivoreDataPosition position)
+    {
+        try
+        {
+            _reader!.Seek(position);
+        }
+        catch (OmnivoreException e)
+        {
+            throw Error(e.Message);
         }
     }
 

@@ -19,12 +19,14 @@ public abstract partial class Solver
     {
         if (!Param.HasSnapshotPrefix || Param.SnapshotPrefix.Length == 0)
             throw new OmnivoreException("solver: snapshot_prefix is required to snapshot");
+        CleanStaleTemporaries();
         bool hdf5 = Param.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5;
         var model = SnapshotFileName(hdf5 ? ".caffemodel.h5" : ".caffemodel");
         var netProto = Net.ToProto(Param.SnapshotDiff);
         var stateFile = SnapshotFileName(hdf5 ? ".solverstate.h5" : ".solverstate");
         var state = new SolverState { Iter = Iter, LearnedNet = model, CurrentStep = Policy.CurrentStep };
         state.History.AddRange(SaveHistory());
+        SaveResumeState(state);
         if (hdf5)
         {
             Log.Info($"Snapshotting to HDF5 file {model}");
@@ -37,7 +39,7 @@ public abstract partial class Solver
             Log.Info($"Snapshotting to binary proto file {model}");
             AtomicFile.Write(model, s => netProto.WriteTo(s));
             Log.Info($"Snapshotting solver state to binary proto file {stateFile}");
-            AtomicFile.Write(stateFile, s => state.WriteTo(s));
+            AtomicFile.Write(stateFile, s => s.Write(SealedBytes(state)));
         }
         return (model, stateFile);
     }
@@ -50,7 +52,7 @@ public abstract partial class Solver
         try
         {
             state = Hdf5Snapshot.IsHdf5(stateFile) ? Hdf5Snapshot.ReadState(stateFile)
-                  : SolverState.Parser.ParseFrom(File.ReadAllBytes(stateFile));
+                  : ParseState(File.ReadAllBytes(stateFile), stateFile);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -71,6 +73,7 @@ public abstract partial class Solver
             Net.CopyTrainedLayersFrom(learned);
         }
         RestoreHistory(state.History, stateFile);
+        RestoreResumeState(state, stateFile);
     }
 
     protected abstract IEnumerable<BlobProto> SaveHistory();
