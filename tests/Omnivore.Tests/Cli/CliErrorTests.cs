@@ -21,24 +21,7 @@ public class CliErrorTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, true);
 
-    private (int Code, string Error) Run(params string[] args)
-    {
-        var err = new StringWriter();
-        var oldErr = Console.Error;
-        var oldLog = Log.Writer;
-        Console.SetError(err);
-        Log.Writer = TextWriter.Null;
-        try
-        {
-            int code = Program.Main(args);
-            return (code, err.ToString());
-        }
-        finally
-        {
-            Console.SetError(oldErr);
-            Log.Writer = oldLog;
-        }
-    }
+    private static (int Code, string Error) Run(params string[] args) => CliInProcess.Run(args);
 
     private string Write(string name, string text)
     {

@@ -126,23 +126,7 @@ public class SnapshotKillTests
         Assert.That(File.Exists(other), Is.True);
     }
 
-    private static (int Code, string Error) RunCli(params string[] args)
-    {
-        var err = new StringWriter();
-        var oldErr = Console.Error;
-        var oldLog = Log.Writer;
-        Console.SetError(err);
-        Log.Writer = TextWriter.Null;
-        try
-        {
-            return (Omnivore.Cli.Program.Main(args), err.ToString());
-        }
-        finally
-        {
-            Console.SetError(oldErr);
-            Log.Writer = oldLog;
-        }
-    }
+    private static (int Code, string Error) RunCli(params string[] args) => CliInProcess.Run(args);
 
     [Test]
     public void EveryTruncationOfASolverstateIsRefusedNamingTheFile()

@@ -3,6 +3,8 @@
 // without OMNIVORE_DEBUG=1) the error stays one line; OMNIVORE_DEBUG=1 still works.
 using Omnivore.Core;
 
+using Omnivore.Tests.Support;
+
 namespace Omnivore.Tests.Cli;
 
 [TestFixture]
@@ -11,21 +13,8 @@ public class VerboseTests
 {
     private static (int Code, string[] Lines) Run(params string[] args)
     {
-        var err = new StringWriter();
-        var oldErr = Console.Error;
-        var oldLog = Log.Writer;
-        Console.SetError(err);
-        Log.Writer = TextWriter.Null;
-        try
-        {
-            int code = Omnivore.Cli.Program.Main(args);
-            return (code, err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-        finally
-        {
-            Console.SetError(oldErr);
-            Log.Writer = oldLog;
-        }
+        var (code, error) = CliInProcess.Run(args);
+        return (code, error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static readonly string Missing = Path.Combine(Path.GetTempPath(), "omnivore-no-such-file.prototxt");

@@ -115,23 +115,7 @@ public class BadInputTests
                 dummy_data_param { shape { dim: 100000 dim: 1000000000 } } }
         """;
 
-    private static (int Code, string Error) Cli(params string[] args)
-    {
-        var err = new StringWriter();
-        var oldErr = Console.Error;
-        var oldLog = Log.Writer;
-        Console.SetError(err);
-        Log.Writer = TextWriter.Null;
-        try
-        {
-            return (Omnivore.Cli.Program.Main(args), err.ToString());
-        }
-        finally
-        {
-            Console.SetError(oldErr);
-            Log.Writer = oldLog;
-        }
-    }
+    private static (int Code, string Error) Cli(params string[] args) => CliInProcess.Run(args);
 
     private static string OneLine((int Code, string Error) r)
     {
