@@ -1,0 +1,64 @@
+// Rebalancer: keeps the split balanced while training. Each step's measured seconds of
+// every device with a share give its throughput under the split's cost model (images
+// rounded up to its granularity per second); an exponential moving average smooths the
+// noise. After at least MinSamples steps since the last change, the split that is best
+// for the smoothed throughputs is adopted only if it is predicted to be faster than the
+// current split by more than MinGain (hysteresis: noise of a few percent never moves
+// the split back and forth). A device with no share keeps its last estimate.
+namespace Omnivore.Scheduling;
+
+public sealed class Rebalancer
+{
+    private readonly SplitDevice[] _devices;
+    private readonly bool[] _measured;
+    private int _samples;
+
+    public Rebalancer(IReadOnlyList<SplitDevice> devices, double smoothing = 0.3, double minGain = 0.05, int minSamples = 3)
+    {
+        if (!(smoothing > 0 && smoothing <= 1)) throw new ArgumentOutOfRangeException(nameof(smoothing));
+        _devices = devices.ToArray();
+        // Start-up figures are measurements (the probe) unless a device has none.
+        _measured = _devices.Select(d => d.Usable).ToArray();
+        Smoothing = smoothing;
+        MinGain = minGain;
+        MinSamples = minSamples;
+    }
+
+    /// <summary>Weight of the newest measurement in the moving average.</summary>
+    public double Smoothing { get; }
+    /// <summary>Relative predicted gain a new split needs (0.05: 5%).</summary>
+    public double MinGain { get; }
+    public int MinSamples { get; }
+
+    /// <summary>The devices with their current smoothed throughputs.</summary>
+    public IReadOnlyList<SplitDevice> Devices => _devices;
+
+    /// <summary>Feeds one step; returns the new shares when the split should change, else null.</summary>
+    public int[]? Observe(IReadOnlyList<int> shares, IReadOnlyList<double> seconds)
+    {
+        for (int i = 0; i < _devices.Length; i++)
+        {
+            if (shares[i] <= 0 || !(seconds[i] > 0)) continue;
+            var d = _devices[i];
+            double busy = Math.Max(seconds[i] - d.OverheadSeconds, 1e-9);
+            double rate = Math.Ceiling(shares[i] / (double)d.Granularity) * d.Granularity / busy;
+            double smoothed = d.Usable && _measured[i] ? Smoothing * rate + (1 - Smoothing) * d.ImagesPerSecond : rate;
+            _devices[i] = d with { ImagesPerSecond = smoothed };
+            _measured[i] = true;
+        }
+        if (++_samples < MinSamples) return null;
+        int batch = shares.Sum();
+        var next = BatchSplit.Split(batch, _devices);
+        double now = BatchSplit.Predict(_devices, shares), then = BatchSplit.Predict(_devices, next);
+        if (!(then < now * (1 - MinGain))) return null;
+        _samples = 0;
+        return next;
+    }
+
+    /// <summary>"cpu0 43 + cpu1 21 of 64, predicted 1234 images/s".</summary>
+    public string Describe(IReadOnlyList<int> shares)
+    {
+        double t = BatchSplit.Predict(_devices, shares);
+        return $"{BatchSplit.Describe(_devices, shares)}, predicted {Core.Fmt.G(t > 0 ? shares.Sum() / t : 0)} images/s";
+    }
+}
