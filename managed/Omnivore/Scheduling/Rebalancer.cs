@@ -4,7 +4,8 @@
 // noise. After at least MinSamples steps since the last change, the split that is best
 // for the smoothed throughputs is adopted only if it is predicted to be faster than the
 // current split by more than MinGain (hysteresis: noise of a few percent never moves
-// the split back and forth). A device with no share keeps its last estimate.
+// the split back and forth). The first step after a start or a change is not measured
+// (new shapes: convolution plans, buffers). A device with no share keeps its estimate.
 namespace Omnivore.Scheduling;
 
 public sealed class Rebalancer
@@ -12,8 +13,9 @@ public sealed class Rebalancer
     private readonly SplitDevice[] _devices;
     private readonly bool[] _measured;
     private int _samples;
+    private bool _warmup = true;
 
-    public Rebalancer(IReadOnlyList<SplitDevice> devices, double smoothing = 0.3, double minGain = 0.05, int minSamples = 3)
+    public Rebalancer(IReadOnlyList<SplitDevice> devices, double smoothing = 0.2, double minGain = 0.05, int minSamples = 5)
     {
         if (!(smoothing > 0 && smoothing <= 1)) throw new ArgumentOutOfRangeException(nameof(smoothing));
         _devices = devices.ToArray();
@@ -36,6 +38,11 @@ public sealed class Rebalancer
     /// <summary>Feeds one step; returns the new shares when the split should change, else null.</summary>
     public int[]? Observe(IReadOnlyList<int> shares, IReadOnlyList<double> seconds)
     {
+        if (_warmup)
+        {
+            _warmup = false;
+            return null;
+        }
         for (int i = 0; i < _devices.Length; i++)
         {
             if (shares[i] <= 0 || !(seconds[i] > 0)) continue;
@@ -52,6 +59,7 @@ public sealed class Rebalancer
         double now = BatchSplit.Predict(_devices, shares), then = BatchSplit.Predict(_devices, next);
         if (!(then < now * (1 - MinGain))) return null;
         _samples = 0;
+        _warmup = true;
         return next;
     }
 

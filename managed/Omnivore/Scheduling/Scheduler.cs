@@ -5,6 +5,7 @@
 // installs itself as the solver's forward+backward; online rebalancing (Rebalancer)
 // then follows the measured step times unless the ratio was given by hand. Devices
 // that fail to start or to probe are left out with a warning; none left is an error.
+// The scheduler owns the devices it is given and disposes them.
 using Omnivore.Core;
 using Omnivore.Solvers;
 
@@ -30,6 +31,8 @@ public sealed record SchedulerOptions
 
 public sealed class Scheduler : IDisposable
 {
+    private IReadOnlyList<ReplicaDevice> _owned = [];
+
     private Scheduler(DataParallel dp, SplitDevice[] devices, double[] rates, bool fromCache)
     {
         Parallel = dp;
@@ -72,7 +75,7 @@ public sealed class Scheduler : IDisposable
             var split = dp.Replicas.Select((r, i) => new SplitDevice(r.Device.Label, rates[i], r.Device.Granularity, r.Device.MaxImages)).ToArray();
             var shares = BatchSplit.Split(dp.Batch, split, w => Log.Warning(w));
             dp.SetShares(shares);
-            var scheduler = new Scheduler(dp, split, rates, cached);
+            var scheduler = new Scheduler(dp, split, rates, cached) { _owned = devices };
             string source = o.Ratio is not null ? "--split-ratio" : cached ? "cached probe" : "probe";
             Log.Info($"Scheduler: split {BatchSplit.Describe(split, shares)} from the {source} " +
                      $"({string.Join(", ", split.Select(d => $"{d.Name} {Fmt.G(d.ImagesPerSecond)}"))}" +
@@ -105,5 +108,10 @@ public sealed class Scheduler : IDisposable
         return (rates, false);
     }
 
-    public void Dispose() => Parallel.Dispose();
+    /// <summary>Disposes the replicas, then the devices (the scheduler owns the devices it was given).</summary>
+    public void Dispose()
+    {
+        Parallel.Dispose();
+        foreach (var d in _owned) d.Device.Dispose();
+    }
 }

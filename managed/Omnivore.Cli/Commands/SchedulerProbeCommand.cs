@@ -1,0 +1,92 @@
+// SchedulerProbeCommand: `omnivore probe --solver S [--devices LIST] [--compare]`. Builds
+// the solver's train net, one replica per device, probes each device's throughput on the
+// actual net (or reads the cache, or takes --split-ratio), and prints each device's
+// images/s, the chosen split and the predicted combined throughput. --compare then
+// measures real training steps (forward, backward, gradient sum, update) in one run:
+// each device alone with the whole batch, and all devices together with the probe's
+// split, alternating, --repeat times; it prints medians, the combined throughput as a
+// share of the sum of the separate ones, and the split against the measured ratio.
+using System.Diagnostics;
+using Omnivore.Core;
+using Omnivore.Engine;
+using Omnivore.Scheduling;
+using Omnivore.Solvers;
+
+namespace Omnivore.Cli.Commands;
+
+public static class SchedulerProbeCommand
+{
+    public static int Run(string solverPath, SchedulerCli.Choice choice, int threads, bool compare, int iterations, int repeat)
+    {
+        if (iterations < 1 || repeat < 1) throw new OmnivoreException("--iterations and --repeat must be >= 1");
+        var param = SolverFactory.Load(solverPath);
+        param.TestInterval = 0;
+        param.Snapshot = 0;
+        param.SnapshotAfterTrain = false;
+        param.Display = 0;
+        param.TestIter.Clear();
+        param.TestNet.Clear();
+        param.TestNetParam.Clear();
+        param.TestState.Clear();
+        using var device = DeviceChoice.Open(false, threads, "probe");
+        using var conv = new ConvEngine(device, ConvEngineOptions.Default);
+        using var solver = SolverFactory.Create(param, device, solverPath, conv);
+        using var scheduler = (choice with { Devices = choice.Devices ?? "cpu" }).Attach(solver, ConvEngineOptions.Default)!;
+        var dp = scheduler.Parallel;
+        Console.WriteLine($"net {solver.Net.Name}, batch {dp.Batch}, throughputs from {(choice.Ratio is not null ? "--split-ratio" : scheduler.FromCache ? "the cache" : "the probe")}:");
+        for (int i = 0; i < dp.Replicas.Count; i++)
+            Console.WriteLine($"  {dp.Replicas[i].Device.Describe(),-60} {Fmt.G(scheduler.Rates[i])}{(choice.Ratio is null ? " images/s" : "")}");
+        Console.WriteLine($"split: {BatchSplit.Describe(scheduler.Devices, dp.Shares)}");
+        Console.WriteLine($"predicted combined: {Fmt.G(scheduler.PredictedImagesPerSecond)}{(choice.Ratio is null ? " images/s" : " (ratio units)")}");
+        if (!compare) return 0;
+        return Compare(solver, dp, iterations, repeat);
+    }
+
+    private static int Compare(Solver solver, DataParallel dp, int iterations, int repeat)
+    {
+        dp.Rebalancer = null; // measure the probe's split as chosen
+        int n = dp.Replicas.Count, batch = dp.Batch;
+        var split = dp.Shares.ToArray();
+        var modes = new List<(string Name, int[] Shares)>();
+        for (int i = 0; i < n; i++)
+        {
+            var alone = new int[n];
+            alone[i] = batch;
+            modes.Add(($"{dp.Replicas[i].Device.Label} alone", alone));
+        }
+        modes.Add(("all together", split));
+        var samples = modes.Select(_ => new List<double>()).ToArray();
+        for (int rep = 0; rep < repeat; rep++)
+            for (int m = 0; m < modes.Count; m++)
+            {
+                dp.SetShares(modes[m].Shares);
+                solver.Step(1); // warm-up: plans for the new shapes
+                var sw = Stopwatch.StartNew();
+                solver.Step(iterations);
+                samples[m].Add(batch * iterations / sw.Elapsed.TotalSeconds);
+            }
+        dp.SetShares(split);
+        var med = samples.Select(Median).ToArray();
+        Console.WriteLine($"measured training throughput, median of {repeat} x {iterations} iterations (images/s):");
+        for (int m = 0; m < modes.Count; m++)
+            Console.WriteLine($"  {modes[m].Name,-16} {Fmt.G(med[m]),10}   ({string.Join(", ", samples[m].Select(x => Fmt.G(x)))})");
+        double sum = med.Take(n).Sum();
+        Console.WriteLine($"combined / sum of separate: {Fmt.G(100 * med[n] / sum)}% (target >= 90%)");
+        var measuredShare = med.Take(n).Select(x => x / sum).ToArray();
+        Console.WriteLine("split vs measured throughput share: " + string.Join(", ", Enumerable.Range(0, n).Select(i =>
+            $"{dp.Replicas[i].Device.Label} {Fmt.G(100.0 * split[i] / batch)}% vs {Fmt.G(100 * measuredShare[i])}%")));
+        if (n == 2 && split[1] > 0 && med[1] > 0)
+        {
+            double splitRatio = (double)split[0] / split[1], ratio = med[0] / med[1];
+            Console.WriteLine($"split ratio {Fmt.G(splitRatio)} vs throughput ratio {Fmt.G(ratio)}: " +
+                              $"{Fmt.G(100 * Math.Abs(splitRatio / ratio - 1))}% apart (target <= 10%)");
+        }
+        return 0;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.OrderBy(x => x).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}
