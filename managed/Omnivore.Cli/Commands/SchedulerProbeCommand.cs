@@ -56,20 +56,28 @@ public static class SchedulerProbeCommand
         }
         modes.Add(("all together", split));
         var samples = modes.Select(_ => new List<double>()).ToArray();
+        var stepMs = modes.Select(_ => new List<double[]>()).ToArray();
         for (int rep = 0; rep < repeat; rep++)
             for (int m = 0; m < modes.Count; m++)
             {
                 dp.SetShares(modes[m].Shares);
                 solver.Step(1); // warm-up: plans for the new shapes
+                dp.ResetTotals();
                 var sw = Stopwatch.StartNew();
                 solver.Step(iterations);
                 samples[m].Add(batch * iterations / sw.Elapsed.TotalSeconds);
+                stepMs[m].Add([1000 * sw.Elapsed.TotalSeconds / iterations, 1000 * dp.TotalPhaseSeconds / dp.TotalSteps, .. dp.TotalSeconds.Select(t => 1000 * t / dp.TotalSteps)]);
             }
         dp.SetShares(split);
         var med = samples.Select(Median).ToArray();
         Console.WriteLine($"measured training throughput, median of {repeat} x {iterations} iterations (images/s):");
         for (int m = 0; m < modes.Count; m++)
-            Console.WriteLine($"  {modes[m].Name,-16} {Fmt.G(med[m]),10}   ({string.Join(", ", samples[m].Select(x => Fmt.G(x)))})");
+        {
+            var ms = Enumerable.Range(0, n + 2).Select(k => Median(stepMs[m].Select(a => a[k]).ToList())).ToArray();
+            Console.WriteLine($"  {modes[m].Name,-16} {Fmt.G(med[m]),10}   ({string.Join(", ", samples[m].Select(x => Fmt.G(x)))}); " +
+                              $"ms: iteration {Fmt.G(ms[0])}, concurrent phase {Fmt.G(ms[1])}, replica steps " +
+                              string.Join(", ", Enumerable.Range(0, n).Where(i => modes[m].Shares[i] > 0).Select(i => $"{dp.Replicas[i].Device.Label} {Fmt.G(ms[i + 2])}")));
+        }
         double sum = med.Take(n).Sum();
         Console.WriteLine($"combined / sum of separate: {Fmt.G(100 * med[n] / sum)}% (target >= 90%)");
         var measuredShare = med.Take(n).Select(x => x / sum).ToArray();

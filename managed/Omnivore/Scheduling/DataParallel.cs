@@ -71,6 +71,19 @@ public sealed class DataParallel : IDisposable
     /// <summary>Step seconds of each replica in the last step (0 for a replica with no share).</summary>
     public double[] LastSeconds { get; private set; } = [];
 
+    /// <summary>Sums of step seconds per replica, and steps, since the last ResetTotals (for reports).</summary>
+    public double[] TotalSeconds { get; private set; } = [];
+    public int TotalSteps { get; private set; }
+    /// <summary>Wall seconds of the concurrent phases (post to last replica done) since ResetTotals.</summary>
+    public double TotalPhaseSeconds { get; private set; }
+
+    public void ResetTotals()
+    {
+        TotalSeconds = new double[_replicas.Count];
+        TotalSteps = 0;
+        TotalPhaseSeconds = 0;
+    }
+
     public void SetShares(IReadOnlyList<int> shares)
     {
         if (shares.Count != _replicas.Count) throw new OmnivoreException($"{shares.Count} shares for {_replicas.Count} replicas");
@@ -89,10 +102,15 @@ public sealed class DataParallel : IDisposable
         var active = Enumerable.Range(0, _replicas.Count).Where(i => _shares[i] > 0).ToList();
         var offsets = new int[_replicas.Count];
         for (int i = 1; i < offsets.Length; i++) offsets[i] = offsets[i - 1] + _shares[i - 1];
+        long phase = System.Diagnostics.Stopwatch.GetTimestamp();
         RunConcurrently(active, i => _replicas[i].Worker.Post(() => _replicas[i].Step(_master, _inputs, offsets[i], _shares[i])));
+        TotalPhaseSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(phase).TotalSeconds;
         var seconds = new double[_replicas.Count];
         foreach (int i in active) seconds[i] = _replicas[i].Seconds;
         LastSeconds = seconds;
+        if (TotalSeconds.Length != seconds.Length) ResetTotals();
+        for (int i = 0; i < seconds.Length; i++) TotalSeconds[i] += seconds[i];
+        TotalSteps++;
         float loss = Reduce(active, batch);
         if (Rebalancer?.Observe(_shares, seconds) is { } next)
         {
