@@ -1,22 +1,26 @@
 // Rebalancer: keeps the split balanced while training. Each step's measured seconds of
-// every device with a share give its throughput under the split's cost model (images
-// rounded up to its granularity per second); an exponential moving average smooths the
-// noise. After at least MinSamples steps since the last change, the split that is best
-// for the smoothed throughputs is adopted only if it is predicted to be faster than the
-// current split by more than MinGain (hysteresis: noise of a few percent never moves
-// the split back and forth). The first step after a start or a change is not measured
-// (new shapes: convolution plans, buffers). A device with no share keeps its estimate.
+// every device with a share give its seconds per image under the split's cost model
+// (images rounded up to its granularity); one sample is clipped to within 2x of the
+// estimate (a step stalled by the OS is not news) and an exponential moving average
+// smooths the rest. After at least MinSamples steps since the last change, the split
+// that is best for the smoothed throughputs is adopted only if it is predicted to be
+// faster than the current split by more than MinGain at Patience checks in a row
+// (hysteresis: noise never moves the split back and forth). The first step after a
+// start or a change is not measured (new shapes: convolution plans, buffers). A device
+// with no share keeps its estimate.
 namespace Omnivore.Scheduling;
 
 public sealed class Rebalancer
 {
     private readonly SplitDevice[] _devices;
     private readonly bool[] _measured;
-    private int _samples;
+    private int _samples, _better;
     private bool _warmup = true;
 
-    public Rebalancer(IReadOnlyList<SplitDevice> devices, double smoothing = 0.2, double minGain = 0.05, int minSamples = 5)
+    public Rebalancer(IReadOnlyList<SplitDevice> devices, double smoothing = 0.1, double minGain = 0.05, int minSamples = 5,
+                      int patience = 3)
     {
+        Patience = patience;
         if (!(smoothing > 0 && smoothing <= 1)) throw new ArgumentOutOfRangeException(nameof(smoothing));
         _devices = devices.ToArray();
         // Start-up figures are measurements (the probe) unless a device has none.
@@ -31,6 +35,8 @@ public sealed class Rebalancer
     /// <summary>Relative predicted gain a new split needs (0.05: 5%).</summary>
     public double MinGain { get; }
     public int MinSamples { get; }
+    /// <summary>Consecutive checks a better split must win before it is adopted.</summary>
+    public int Patience { get; }
 
     /// <summary>The devices with their current smoothed throughputs.</summary>
     public IReadOnlyList<SplitDevice> Devices => _devices;
@@ -48,16 +54,26 @@ public sealed class Rebalancer
             if (shares[i] <= 0 || !(seconds[i] > 0)) continue;
             var d = _devices[i];
             double busy = Math.Max(seconds[i] - d.OverheadSeconds, 1e-9);
-            double rate = Math.Ceiling(shares[i] / (double)d.Granularity) * d.Granularity / busy;
-            double smoothed = d.Usable && _measured[i] ? Smoothing * rate + (1 - Smoothing) * d.ImagesPerSecond : rate;
-            _devices[i] = d with { ImagesPerSecond = smoothed };
+            double perImage = busy / (Math.Ceiling(shares[i] / (double)d.Granularity) * d.Granularity);
+            if (d.Usable && _measured[i])
+            {
+                double old = 1 / d.ImagesPerSecond;
+                perImage = Smoothing * Math.Clamp(perImage, old / 2, old * 2) + (1 - Smoothing) * old;
+            }
+            _devices[i] = d with { ImagesPerSecond = 1 / perImage };
             _measured[i] = true;
         }
         if (++_samples < MinSamples) return null;
         int batch = shares.Sum();
         var next = BatchSplit.Split(batch, _devices);
         double now = BatchSplit.Predict(_devices, shares), then = BatchSplit.Predict(_devices, next);
-        if (!(then < now * (1 - MinGain))) return null;
+        if (!(then < now * (1 - MinGain)))
+        {
+            _better = 0;
+            return null;
+        }
+        if (++_better < Patience) return null;
+        _better = 0;
         _samples = 0;
         _warmup = true;
         return next;

@@ -1,6 +1,7 @@
 // RebalancerTests: online rebalancing from measured step times: noise of a few percent
 // never changes the split (hysteresis), a device that really slows down loses share
-// after a few steps, alternating measurements do not make the split oscillate; and the
+// after a few steps, alternating measurements and occasional stalls do not make the
+// split oscillate; and the
 // --devices parser.
 using Omnivore.Core;
 using Omnivore.Scheduling;
@@ -21,6 +22,20 @@ public class RebalancerTests
         for (int step = 0; step < 200; step++)
         {
             var rates = new[] { 200 * (1 + 0.03 * (rng.NextDouble() * 2 - 1)), 100 * (1 + 0.03 * (rng.NextDouble() * 2 - 1)) };
+            Assert.That(r.Observe(shares, Seconds(shares, rates)), Is.Null, $"step {step}");
+        }
+    }
+
+    [Test]
+    public void OccasionalStallsDoNotMoveTheSplit()
+    {
+        var r = new Rebalancer([new SplitDevice("a", 200), new SplitDevice("b", 100)]);
+        int[] shares = [43, 21];
+        for (int step = 0; step < 200; step++)
+        {
+            // Every 15th step one device is descheduled for a while (5x its time).
+            var rates = new double[] { 200, 100 };
+            if (step % 15 == 7) rates[step / 15 % 2] /= 5;
             Assert.That(r.Observe(shares, Seconds(shares, rates)), Is.Null, $"step {step}");
         }
     }
