@@ -115,7 +115,7 @@ public sealed class DataParallel : IDisposable
         if (Rebalancer?.Observe(_shares, seconds) is { } next)
         {
             _shares = next;
-            Log.Info($"Scheduler: split now {Rebalancer.Describe(_shares)}");
+            Log.Info($"Scheduler: split now {Rebalancer.Describe(_shares)} ({Fmt.G(100 * Rebalancer.LastGain)}% faster predicted)");
         }
         return loss;
     }

@@ -61,6 +61,23 @@ public class RebalancerTests
     }
 
     [Test]
+    public void HeavyNoiseRaisesTheThreshold()
+    {
+        var r = new Rebalancer([new SplitDevice("a", 200), new SplitDevice("b", 100)]);
+        int[] shares = [43, 21];
+        var rng = new Random(4);
+        int changes = 0;
+        for (int step = 0; step < 300; step++)
+        {
+            // +-40% uniform noise on every step of both devices (a machine shared with other jobs).
+            var rates = new[] { 200 * (1 + 0.4 * (rng.NextDouble() * 2 - 1)), 100 * (1 + 0.4 * (rng.NextDouble() * 2 - 1)) };
+            if (r.Observe(shares, Seconds(shares, rates)) is { } next) { shares = next; changes++; }
+        }
+        Assert.That(r.Threshold(shares), Is.GreaterThan(0.05));
+        Assert.That(changes, Is.LessThanOrEqualTo(3));
+    }
+
+    [Test]
     public void ZeroShareKeepsItsEstimate()
     {
         var r = new Rebalancer([new SplitDevice("a", 200), new SplitDevice("b", 1)]);
