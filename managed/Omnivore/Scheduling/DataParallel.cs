@@ -50,6 +50,11 @@ public sealed class DataParallel : IDisposable
             {
                 Log.Warning($"device {devices[d].Label} failed to start and is left out: {e.Message}");
             }
+            catch
+            {
+                Dispose();
+                throw;
+            }
         }
         if (_replicas.Count == 0)
             throw new OmnivoreException($"no device is left to train on: all {devices.Count} failed to start");

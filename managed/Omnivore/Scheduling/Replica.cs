@@ -122,7 +122,19 @@ public sealed class Replica : IDisposable
 
     public void Dispose()
     {
-        if (!Worker.Abandoned && Net is not null) Worker.Run(() => { Net.Dispose(); _conv?.Dispose(); });
+        try
+        {
+            if (!Worker.Abandoned && (Net is not null || _conv is not null))
+                Worker.Run(() =>
+                {
+                    Net?.Dispose();
+                    _conv?.Dispose();
+                });
+        }
+        catch (OmnivoreException e)
+        {
+            Log.Warning($"{Device.Label}: releasing the replica failed: {e.Message}");
+        }
         Worker.Dispose();
     }
 }
