@@ -36,9 +36,10 @@ public class DataParallelTests
 
     private const string SolverText = "base_lr: 0.1 momentum: 0.9 weight_decay: 0.0005 lr_policy: 'fixed' max_iter: 4 display: 0 snapshot_after_train: false";
 
-    internal static Solver NewSolver(long seed = 5)
+    internal static Solver NewSolver(long seed = 5, int iterSize = 1)
     {
         var p = TextFormat.Parse<SolverParameter>(SolverText, "solver.prototxt");
+        p.IterSize = iterSize;
         var net = new Net(TextFormat.Parse<NetParameter>(NetText, "tiny.prototxt"), CpuFixture.Device, new Rng(seed),
                           new NetState { Phase = Phase.Train });
         return new SgdSolver(p, net, []);
@@ -71,6 +72,22 @@ public class DataParallelTests
         // Training moved the weights (the test compares something).
         using var fresh = NewSolver();
         Assert.That(Data(fresh).Zip(a, (x, y) => Math.Abs(x - y)).Max(), Is.GreaterThan(1e-3));
+    }
+
+    [Test]
+    public void ThreeUnevenReplicasWithIterSize()
+    {
+        using var one = NewSolver(iterSize: 2);
+        using var three = NewSolver(iterSize: 2);
+        using var sched = Scheduler.Attach(three, [Worker("cpu0"), Worker("cpu1"), Worker("cpu2", threads: 2)],
+                                           new SchedulerOptions { Ratio = [5, 3, 2], CachePath = "" });
+        Assert.That(sched.Parallel.Shares, Is.EqualTo(new[] { 5, 3, 2 }));
+        one.Step(3);
+        three.Step(3);
+        var a = Data(one);
+        var b = Data(three);
+        Assert.That(a.Zip(b, (x, y) => Math.Abs(x - y)).Max(), Is.LessThan(1e-5 * a.Max(Math.Abs)));
+        Assert.That(three.SmoothedLoss, Is.EqualTo(one.SmoothedLoss).Within(1e-5));
     }
 
     private static float[] Data(Solver s)
