@@ -74,7 +74,8 @@ public class SchedulerCliTests
                         "--probe-seconds", "0.2", "--compare", "--iterations", "1", "--repeat", "1");
             Assert.That(r.Code, Is.EqualTo(0), r.Log);
             Assert.That(r.Out, Does.Contain("images/s"));
-            Assert.That(r.Out, Does.Contain("cpu1 alone").And.Contain("all together").And.Contain("combined / sum of separate"));
+            Assert.That(r.Out, Does.Contain("cpu1 alone").And.Contain("together (probe split)").And.Contain("together (alone-ratio split)"));
+            Assert.That(r.Out, Does.Contain("sum of separate").And.Contain("% apart"));
             Assert.That(File.Exists(Path.Combine(cache, "omnivore", "device-throughput.json")));
         }
         finally { Environment.SetEnvironmentVariable("XDG_CACHE_HOME", old); }
