@@ -115,9 +115,14 @@ public sealed class Replica : IDisposable
         return sw.Elapsed.TotalSeconds;
     }
 
+    /// <summary>Waits (slowdown - 1) x compute: whole milliseconds asleep, the rest yielding (Sleep rounds down).</summary>
     private void SlowDown(double compute)
     {
-        if (Device.Slowdown > 1) Thread.Sleep(TimeSpan.FromSeconds((Device.Slowdown - 1) * compute));
+        if (Device.Slowdown <= 1) return;
+        var sw = Stopwatch.StartNew();
+        double wait = (Device.Slowdown - 1) * compute;
+        if (wait >= 0.002) Thread.Sleep((int)(wait * 1000) - 1);
+        while (sw.Elapsed.TotalSeconds < wait) Thread.Yield();
     }
 
     public void Dispose()
