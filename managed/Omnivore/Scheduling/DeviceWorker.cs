@@ -87,7 +87,7 @@ public sealed class DeviceWorker : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        if (!_busy || !Abandoned) _start.Release();
+        _start.Release(); // an abandoned thread exits too if its job ever returns
         if (!Abandoned) _thread.Join(TimeSpan.FromSeconds(10));
     }
 }

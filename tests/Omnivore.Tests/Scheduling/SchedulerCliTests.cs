@@ -75,7 +75,7 @@ public class SchedulerCliTests
             Assert.That(r.Code, Is.EqualTo(0), r.Log);
             Assert.That(r.Out, Does.Contain("images/s"));
             Assert.That(r.Out, Does.Contain("cpu1 alone").And.Contain("together (probe split)").And.Contain("together (alone-ratio split)"));
-            Assert.That(r.Out, Does.Contain("sum of separate").And.Contain("% apart"));
+            Assert.That(r.Out, Does.Contain("sum of separate").And.Contain("probe split vs separate throughput shares"));
             Assert.That(File.Exists(Path.Combine(cache, "omnivore", "device-throughput.json")));
         }
         finally { Environment.SetEnvironmentVariable("XDG_CACHE_HOME", old); }
