@@ -134,5 +134,6 @@ OM_API int32_t om_lrn_across_bwd(float* bottom_diff, const float* top_diff, cons
 #include "omnivore_peak.h"
 #include "omnivore_random.h"
 #include "omnivore_loss.h"
+#include "omnivore_threads.h"
 
 #endif /* OMNIVORE_H */

@@ -14,11 +14,16 @@
 namespace {
 // 0 until om_set_num_threads() is called with n >= 1: use OpenMP's default.
 std::atomic<int> g_threads{0};
+// Per calling thread (om_set_thread_threads): > 0 overrides g_threads on that thread only,
+// so scheduler replicas on their own worker threads each run their kernels with their own
+// thread count.
+thread_local int t_threads = 0;
 }  // namespace
 
 namespace om {
 
 int threads() {
+  if (t_threads > 0) return t_threads;
   const int n = g_threads.load(std::memory_order_relaxed);
   if (n > 0) return n;
   const int d = omp_get_max_threads();
@@ -32,6 +37,8 @@ void set_threads(int n) {
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
 }
+
+void set_thread_threads(int n) { t_threads = n > 0 ? n : 0; }
 
 void blas_info(char* buf, int64_t len) {
   std::string info;

@@ -69,6 +69,7 @@ int32_t guard(const char* fn, Body&& body) noexcept {
 // ---- blas.cpp -----------------------------------------------------------------------
 int threads();                 // threads for OpenMP loops (>= 1)
 void set_threads(int n);       // n >= 1; also sets OpenBLAS's thread count
+void set_thread_threads(int n); // calling thread only: n >= 1 overrides threads(), 0 clears
 void blas_info(char* buf, int64_t len);
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,

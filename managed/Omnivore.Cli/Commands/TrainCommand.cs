@@ -23,16 +23,19 @@ public static class TrainCommand
         var sigint = new Option<string>("--sigint-effect", "--sigint_effect") { Description = "on SIGINT/SIGTERM: stop, snapshot or none", DefaultValueFactory = _ => "stop" };
         var sighup = new Option<string>("--sighup-effect", "--sighup_effect") { Description = "on SIGHUP: stop, snapshot or none", DefaultValueFactory = _ => "snapshot" };
         var conv = new ConvEngineCli();
+        var devices = new SchedulerCli();
         var cmd = new Command("train", "Train a net from a Caffe solver.prototxt") { solver, weights, snapshot, threads, gpu, sigint, sighup };
         conv.AddTo(cmd);
+        devices.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(solver)!, r.GetValue(weights), r.GetValue(snapshot), r.GetValue(threads), r.GetValue(gpu),
-            conv.Read(r), TrainSignals.Parse(r.GetValue(sigint)!, "--sigint_effect"), TrainSignals.Parse(r.GetValue(sighup)!, "--sighup_effect")));
+            conv.Read(r), TrainSignals.Parse(r.GetValue(sigint)!, "--sigint_effect"), TrainSignals.Parse(r.GetValue(sighup)!, "--sighup_effect"),
+            devices.Read(r)));
         return cmd;
     }
 
     public static int Run(string solverPath, string? weights, string? snapshot, int threads, string? gpu,
                           ConvEngineOptions? convOptions = null, SignalEffect sigint = SignalEffect.Stop,
-                          SignalEffect sighup = SignalEffect.Snapshot)
+                          SignalEffect sighup = SignalEffect.Snapshot, SchedulerCli.Choice? devices = null)
     {
         if (weights is not null && snapshot is not null)
             throw new OmnivoreException("give --weights or --snapshot, not both (as in Caffe)");
@@ -48,6 +51,7 @@ public static class TrainCommand
                 Log.Info($"Finetuning from {w}");
                 solver.Net.CopyTrainedLayersFrom(w);
             }
+        using var scheduler = devices?.Attach(solver, convOptions); // --devices: the batch split over replicas
         using var signals = TrainSignals.Register(solver, sigint, sighup);
         using var record = RunRecord.DefaultPath(solver) is { } recordPath ? new RunRecord(solver, recordPath) : null;
         if (record is not null) Log.Info($"Run record: {record.Path}");

@@ -36,6 +36,10 @@ public abstract partial class Solver : IDisposable
     /// <summary>The learning rate of the last update.</summary>
     public double LastRate { get; protected set; }
 
+    /// <summary>Replaces the train net's forward+backward (the multi-device scheduler splits the batch
+    /// over device replicas and leaves the summed gradients in Net's arena); null: Net.ForwardBackward.</summary>
+    public Func<float>? ForwardBackwardHook { get; set; }
+
     /// <summary>Raised after each displayed iteration's update (loss smoothed as logged).</summary>
     public event Action<TrainProgress>? Displayed;
 
@@ -90,7 +94,7 @@ public abstract partial class Solver : IDisposable
                 TestAll();
             bool display = Param.Display > 0 && Iter % Param.Display == 0;
             float loss = 0;
-            for (int i = 0; i < Param.IterSize; i++) loss += Net.ForwardBackward();
+            for (int i = 0; i < Param.IterSize; i++) loss += ForwardBackwardHook?.Invoke() ?? Net.ForwardBackward();
             loss /= Param.IterSize;
             NumericalGuard.Check(this, loss);
             UpdateSmoothedLoss(loss, Iter - start);
