@@ -1,8 +1,10 @@
 // SchedulerDevices: opens the replica devices named by --devices (DeviceSpec syntax).
-// A CPU entry becomes a CPU worker device with its own thread count; a GPU entry cannot
-// start in this build (no GPU engine yet) and, like any device that fails to open, is
-// left out with a warning; if nothing is left the command stops with one error line.
+// A CPU entry becomes a CPU worker device with its own thread count; a GPU entry opens that
+// GPU (CudaDevice; TF32 from OMNIVORE_TF32). A device that fails to open (no GPU, no CUDA
+// libraries) is left out with a warning; if nothing is left the command stops with one
+// error line.
 using Omnivore.Core;
+using Omnivore.Cuda;
 using Omnivore.Native;
 using Omnivore.Scheduling;
 
@@ -21,9 +23,9 @@ public static class SchedulerDevices
         {
             try
             {
-                if (s.Kind != "cpu")
-                    throw new OmnivoreException("this build has no GPU engine yet");
-                var device = CpuDevice.CreateWorker(s.Threads);
+                IDevice device = s.Kind == "cpu"
+                    ? CpuDevice.CreateWorker(s.Threads)
+                    : CudaDevice.Create(s.Id, new CudaDeviceOptions { Tf32 = DeviceChoice.Tf32FromEnvironment() });
                 opened.Add(new ReplicaDevice(device, s.Label, s.Slowdown, s.Granularity, long.MaxValue, s.Text));
                 positions.Add(specs.ToList().IndexOf(s));
             }

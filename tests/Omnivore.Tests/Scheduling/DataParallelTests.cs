@@ -100,7 +100,7 @@ public class DataParallelTests
     [Test]
     public void WorkerUsesItsOwnThreadCount()
     {
-        int global = CpuFixture.Device.Threads;
+        int global = NativeThreads();   // this thread's setting (other tests may have changed the global one)
         using var dev = CpuDevice.CreateWorker(1);
         using var worker = new DeviceWorker(dev, "cpu0");
         int seen = -1;

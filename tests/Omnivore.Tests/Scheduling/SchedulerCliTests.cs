@@ -97,7 +97,7 @@ public class SchedulerCliTests
         var none = Run("train", "--solver", _solver, "--devices", "gpu");
         Assert.That(none.Code, Is.EqualTo(1));
         Assert.That(none.Log, Does.Contain("omnivore: error: no device is left to train on"));
-        Assert.That(none.Log, Does.Contain("gpu0").And.Contain("no GPU engine"));
+        Assert.That(none.Log, Does.Contain("gpu0").And.Contain("failed to start and is left out"));
         var ratio = Run("train", "--solver", _solver, "--split-ratio", "1:1");
         Assert.That(ratio.Code, Is.EqualTo(1));
         Assert.That(ratio.Log, Does.Contain("--split-ratio needs --devices"));
