@@ -3,7 +3,6 @@
 // keyed by CPU model, core count, device and BLAS, and the layer's shape, batch and
 // probe settings, so a second run on the same machine starts without probing. A cache
 // that cannot be read or written only costs a warning and a new probe.
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Omnivore.Core;
 
@@ -23,31 +22,22 @@ public sealed record ConvCacheEntry(int Partitions, int ImagesPerLowering, ConvM
 
 public sealed class ConvPlanCache
 {
-    private readonly Dictionary<string, ConvCacheEntry> _entries;
-
-    public ConvPlanCache(string path)
-    {
-        Path = path;
-        _entries = Load(path);
-    }
-
-    public string Path { get; }
-    public int Count => _entries.Count;
-
-    /// <summary>The default file: $XDG_CACHE_HOME/omnivore/conv-plans.json or ~/.cache/omnivore/conv-plans.json.</summary>
-    public static string DefaultPath()
-    {
-        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrEmpty(root))
-            root = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return System.IO.Path.Combine(root, "omnivore", "conv-plans.json");
-    }
-
-    /// <summary>"CPU model | cores" of this machine, the first part of every key.</summary>
     /// <summary>Bumped whenever the native convolution kernels change speed, so that plans
     /// measured with older kernels are probed again rather than trusted.</summary>
     public const int KernelGeneration = 2;
 
+    private readonly JsonFileCache<ConvCacheEntry> _file;
+
+    public ConvPlanCache(string path) =>
+        _file = new JsonFileCache<ConvCacheEntry>(path, ConvCacheJson.Default.DictionaryStringConvCacheEntry, "convolution plan cache");
+
+    public string Path => _file.Path;
+    public int Count => _file.Count;
+
+    /// <summary>The default file: $XDG_CACHE_HOME/omnivore/conv-plans.json or ~/.cache/omnivore/conv-plans.json.</summary>
+    public static string DefaultPath() => JsonFileCache<ConvCacheEntry>.DefaultPath("conv-plans.json");
+
+    /// <summary>"CPU model | cores" of this machine, the first part of every key.</summary>
     public static string MachineId()
     {
         string model = "unknown CPU";
@@ -61,37 +51,10 @@ public sealed class ConvPlanCache
         return $"{model} | {Environment.ProcessorCount} cores";
     }
 
-    public bool TryGet(string key, out ConvCacheEntry entry) => _entries.TryGetValue(key, out entry!);
+    public bool TryGet(string key, out ConvCacheEntry entry) => _file.TryGet(key, out entry);
 
     /// <summary>Records an entry and rewrites the file (atomically); failures are warnings.</summary>
-    public void Put(string key, ConvCacheEntry entry)
-    {
-        _entries[key] = entry;
-        try
-        {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
-            AtomicFile.Write(Path, s => JsonSerializer.Serialize(s, _entries, ConvCacheJson.Default.DictionaryStringConvCacheEntry));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OmnivoreException)
-        {
-            Log.Warning($"cannot write the convolution plan cache '{Path}': {e.Message}");
-        }
-    }
-
-    private static Dictionary<string, ConvCacheEntry> Load(string path)
-    {
-        try
-        {
-            if (!File.Exists(path)) return [];
-            using var s = File.OpenRead(path);
-            return JsonSerializer.Deserialize(s, ConvCacheJson.Default.DictionaryStringConvCacheEntry) ?? [];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            Log.Warning($"ignoring the convolution plan cache '{path}': {e.Message}");
-            return [];
-        }
-    }
+    public void Put(string key, ConvCacheEntry entry) => _file.Put(key, entry);
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true)]

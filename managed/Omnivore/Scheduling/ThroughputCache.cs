@@ -3,7 +3,6 @@
 // else ~/.cache/omnivore/...), keyed by the machine (ConvPlanCache.MachineId), the net's
 // hash, the probe batch and the device list, so that a second start on the same
 // machine and net skips the probe. Unreadable or unwritable files cost a warning.
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Omnivore.Core;
 using Omnivore.Engine;
@@ -14,52 +13,22 @@ public sealed record ThroughputEntry(double[] ImagesPerSecond, DateTime Measured
 
 public sealed class ThroughputCache
 {
-    private readonly Dictionary<string, ThroughputEntry> _entries;
+    private readonly JsonFileCache<ThroughputEntry> _file;
 
-    public ThroughputCache(string? path = null)
-    {
-        Path = path ?? DefaultPath();
-        _entries = Load(Path);
-    }
+    public ThroughputCache(string? path = null) =>
+        _file = new JsonFileCache<ThroughputEntry>(path ?? DefaultPath(), ThroughputJson.Default.DictionaryStringThroughputEntry,
+                                                   "device throughput cache");
 
-    public string Path { get; }
+    public string Path => _file.Path;
 
-    public static string DefaultPath() =>
-        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(ConvPlanCache.DefaultPath())!, "device-throughput.json");
+    public static string DefaultPath() => JsonFileCache<ThroughputEntry>.DefaultPath("device-throughput.json");
 
     public static string Key(string netHash, int probeBatch, IEnumerable<string> devices) =>
         $"{ConvPlanCache.MachineId()} | net {netHash} | n{probeBatch} | {string.Join(", ", devices)}";
 
-    public bool TryGet(string key, out ThroughputEntry entry) => _entries.TryGetValue(key, out entry!);
+    public bool TryGet(string key, out ThroughputEntry entry) => _file.TryGet(key, out entry);
 
-    public void Put(string key, ThroughputEntry entry)
-    {
-        _entries[key] = entry;
-        try
-        {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
-            AtomicFile.Write(Path, s => JsonSerializer.Serialize(s, _entries, ThroughputJson.Default.DictionaryStringThroughputEntry));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OmnivoreException)
-        {
-            Log.Warning($"cannot write the device throughput cache '{Path}': {e.Message}");
-        }
-    }
-
-    private static Dictionary<string, ThroughputEntry> Load(string path)
-    {
-        try
-        {
-            if (!File.Exists(path)) return [];
-            using var s = File.OpenRead(path);
-            return JsonSerializer.Deserialize(s, ThroughputJson.Default.DictionaryStringThroughputEntry) ?? [];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            Log.Warning($"ignoring the device throughput cache '{path}': {e.Message}");
-            return [];
-        }
-    }
+    public void Put(string key, ThroughputEntry entry) => _file.Put(key, entry);
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]
