@@ -37,6 +37,16 @@ public sealed unsafe partial class CudaDevice
         if (workspace.Length < need) throw new ArgumentException($"conv workspace has {workspace.Length} floats, the plan needs {need}");
     }
 
+    /// <summary>Images per lowering, output pixels, per-group GEMM sizes, and the workspace's
+    /// lowered matrix and staging area (the layout ConvWorkspaceFloats sizes).</summary>
+    private (long B, long Ohw, long M, long K, long Cout, ulong Col, ulong Stage) Dims(in ConvShape shape, in ConvPlan plan,
+                                                                                 DeviceBuffer workspace)
+    {
+        long b = ImagesPerLowering(plan), ohw = (long)shape.OutH * shape.OutW, rows = shape.Window.LoweredRows;
+        ulong col = (ulong)workspace.Ptr;
+        return (b, ohw, shape.NumOutput / shape.Group, rows / shape.Group, shape.NumOutput, col, col + (ulong)(rows * b * ohw * 4));
+    }
+
     public void ConvForward(DeviceBuffer top, DeviceBuffer bottom, DeviceBuffer weights, DeviceBuffer bias,
                             DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan)
     {
@@ -44,9 +54,7 @@ public sealed unsafe partial class CudaDevice
         if (!bias.IsNull && bias.Length < shape.NumOutput) throw new ArgumentException("bias is shorter than num_output");
         CheckWorkspace(workspace, shape, plan);
         var g = shape.Window;
-        long b = ImagesPerLowering(plan), ohw = (long)shape.OutH * shape.OutW, rows = g.LoweredRows;
-        long m = shape.NumOutput / shape.Group, k = rows / shape.Group, cout = shape.NumOutput;
-        ulong col = (ulong)workspace.Ptr, stage = col + (ulong)(rows * b * ohw * 4);
+        var (b, ohw, m, k, cout, col, stage) = Dims(shape, plan, workspace);
         for (long start = 0; start < n; start += b)
         {
             long bb = Math.Min(b, n - start), cols = bb * ohw;
@@ -75,9 +83,7 @@ public sealed unsafe partial class CudaDevice
         if (!biasDiff.IsNull && biasDiff.Length < shape.NumOutput) throw new ArgumentException("bias diff is shorter than num_output");
         CheckWorkspace(workspace, shape, plan);
         var g = shape.Window;
-        long b = ImagesPerLowering(plan), ohw = (long)shape.OutH * shape.OutW, rows = g.LoweredRows;
-        long m = shape.NumOutput / shape.Group, k = rows / shape.Group, cout = shape.NumOutput;
-        ulong col = (ulong)workspace.Ptr, stage = col + (ulong)(rows * b * ohw * 4);
+        var (b, ohw, m, k, cout, col, stage) = Dims(shape, plan, workspace);
         for (long start = 0; start < n; start += b)
         {
             long bb = Math.Min(b, n - start), cols = bb * ohw;
