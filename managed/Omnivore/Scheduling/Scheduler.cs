@@ -81,7 +81,10 @@ public sealed class Scheduler : IDisposable
                      $"({string.Join(", ", split.Select(d => $"{d.Name} {Fmt.G(d.ImagesPerSecond)}"))}" +
                      $"{(o.Ratio is null ? " images/s" : "")}), predicted {Fmt.G(scheduler.PredictedImagesPerSecond)}" +
                      $"{(o.Ratio is null ? " images/s" : "")}");
-            if (o.Rebalance && o.Ratio is null) dp.Rebalancer = new Rebalancer(split);
+            // Training: a long average (about 30 steps), a 10% gain and 5 checks of patience, since step
+            // times on a shared machine swing by 10-20% from one step to the next (5% moved the split
+            // back and forth between 41 and 49 images of 64 every few seconds here).
+            if (o.Rebalance && o.Ratio is null) dp.Rebalancer = new Rebalancer(split, smoothing: 0.03, minGain: 0.1, patience: 5);
             if (hook) solver.ForwardBackwardHook = dp.ForwardBackward;
             return scheduler;
         }
