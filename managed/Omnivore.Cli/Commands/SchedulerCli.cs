@@ -50,7 +50,7 @@ public sealed class SchedulerCli
                 Ratio = ratio is null ? null : positions.Select(p => ratio[p]).ToArray(),
                 Reprobe = Reprobe,
                 ProbeSeconds = ProbeSeconds,
-                Conv = conv is null ? null : conv with { Probe = false, CachePath = "" },
+                Conv = conv,
                 Seed = solver.Param.RandomSeed >= 0 ? solver.Param.RandomSeed : 1,
             };
             try

@@ -6,7 +6,10 @@
 // each device alone with the whole batch, all devices together with the probe's split,
 // and together with the split the separate throughputs of that round ask for,
 // alternating, --repeat times; it prints medians, the combined throughput as a share of
-// the sum of the separate ones, and the probe's split against the separate ratio.
+// the sum of the separate ones, and the probe's split against the separate ratio. The
+// share is also taken round by round (together / sum of the same round's separate
+// figures) and its median printed: on a machine whose speed drifts by tens of percent
+// within a minute, that median is the steadier figure, since each round is a few seconds.
 using System.Diagnostics;
 using Omnivore.Core;
 using Omnivore.Engine;
@@ -32,7 +35,7 @@ public static class SchedulerProbeCommand
         using var device = DeviceChoice.Open(false, threads, "probe");
         using var conv = new ConvEngine(device, ConvEngineOptions.Default);
         using var solver = SolverFactory.Create(param, device, solverPath, conv);
-        using var scheduler = (choice with { Devices = choice.Devices ?? "cpu" }).Attach(solver, ConvEngineOptions.Default)!;
+        using var scheduler = (choice with { Devices = choice.Devices ?? "cpu" }).Attach(solver, ConvEngineOptions.Probing)!;
         var dp = scheduler.Parallel;
         Console.WriteLine($"net {solver.Net.Name}, batch {dp.Batch}, throughputs from {(choice.Ratio is not null ? "--split-ratio" : scheduler.FromCache ? "the cache" : "the probe")}:");
         for (int i = 0; i < dp.Replicas.Count; i++)
@@ -73,6 +76,7 @@ public static class SchedulerProbeCommand
                 solver.Step(iterations);
                 samples[m].Add(batch * iterations / sw.Elapsed.TotalSeconds);
                 stepMs[m].Add([1000 * sw.Elapsed.TotalSeconds / iterations, 1000 * dp.TotalPhaseSeconds / dp.TotalSteps,
+                               1000 * dp.TotalStartLatency / dp.TotalSteps, 1000 * dp.TotalFinishLatency / dp.TotalSteps,
                                .. dp.TotalSeconds.Select(t => 1000 * t / dp.TotalSteps)]);
             }
         dp.SetShares(split);
@@ -80,15 +84,20 @@ public static class SchedulerProbeCommand
         Console.WriteLine($"measured training throughput (forward, backward, gradient sum, update), median of {repeat} x {iterations} iterations, images/s:");
         for (int m = 0; m < names.Count; m++)
         {
-            var ms = Enumerable.Range(0, n + 2).Select(k => Median(stepMs[m].Select(a => a[k]).ToList())).ToArray();
+            var ms = Enumerable.Range(0, n + 4).Select(k => Median(stepMs[m].Select(a => a[k]).ToList())).ToArray();
             Console.WriteLine($"  {names[m],-30} {Fmt.G(med[m]),8}  ({string.Join(", ", samples[m].Select(x => Fmt.G(x)))}); " +
-                              $"ms: iteration {Fmt.G(ms[0])}, concurrent phase {Fmt.G(ms[1])}, replica steps " +
-                              string.Join(", ", Enumerable.Range(0, n).Where(i => ms[i + 2] > 0).Select(i => $"{dp.Replicas[i].Device.Label} {Fmt.G(ms[i + 2])}")));
+                              $"ms: iteration {Fmt.G(ms[0])}, concurrent phase {Fmt.G(ms[1])} (start latency {Fmt.G(ms[2])}, finish latency {Fmt.G(ms[3])}), replica steps " +
+                              string.Join(", ", Enumerable.Range(0, n).Where(i => ms[i + 4] > 0).Select(i => $"{dp.Replicas[i].Device.Label} {Fmt.G(ms[i + 4])}")));
         }
         double sum = med.Take(n).Sum();
+        var perRound = Enumerable.Range(0, repeat).Select(r => 100 * samples[n][r] / Enumerable.Range(0, n).Sum(i => samples[i][r])).ToList();
+        var perRoundRatio = Enumerable.Range(0, repeat).Select(r => 100 * samples[n + 1][r] / Enumerable.Range(0, n).Sum(i => samples[i][r])).ToList();
         var typical = ratioSplits.OrderBy(r => r[0]).ElementAt(ratioSplits.Count / 2);
         Console.WriteLine($"sum of separate: {Fmt.G(sum)}; together / sum: probe split {string.Join("+", split)} {Fmt.G(100 * med[n] / sum)}%, " +
                           $"alone-ratio split (median {string.Join("+", typical)}) {Fmt.G(100 * med[n + 1] / sum)}% (target >= 90%)");
+        Console.WriteLine($"together / sum of the same round, median of {repeat} rounds: probe split {Fmt.G(Median(perRound))}% " +
+                          $"({string.Join(", ", perRound.Select(x => Fmt.G(x)))}), alone-ratio split {Fmt.G(Median(perRoundRatio))}% " +
+                          $"({string.Join(", ", perRoundRatio.Select(x => Fmt.G(x)))})");
         Console.WriteLine("probe split vs separate throughput shares: " + string.Join(", ", Enumerable.Range(0, n).Select(i =>
             $"{dp.Replicas[i].Device.Label} {Fmt.G(100.0 * split[i] / batch)}% vs {Fmt.G(100 * med[i] / sum)}%")));
         if (n == 2 && split[1] > 0 && med[1] > 0)

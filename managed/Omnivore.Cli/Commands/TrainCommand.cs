@@ -51,7 +51,7 @@ public static class TrainCommand
                 Log.Info($"Finetuning from {w}");
                 solver.Net.CopyTrainedLayersFrom(w);
             }
-        using var scheduler = devices?.Attach(solver, convOptions); // --devices: the batch split over replicas
+        using var scheduler = devices?.Attach(solver, convOptions ?? ConvEngineOptions.Probing); // --devices: the batch split over replicas
         using var signals = TrainSignals.Register(solver, sigint, sighup);
         using var record = RunRecord.DefaultPath(solver) is { } recordPath ? new RunRecord(solver, recordPath) : null;
         if (record is not null) Log.Info($"Run record: {record.Path}");

@@ -3,6 +3,9 @@
 // per-machine cache, a short measured probe (ConvProbe) or a heuristic, always within
 // the memory budget, logs the choice, and owns the one workspace every conv layer of
 // the run shares (sized to the largest plan, so peak memory is bounded by the budget).
+// AllowProbe off (a scheduler replica inside a concurrent phase, where timings would be
+// confounded) keeps the probe for later: a new batch of a shape already measured takes
+// that measured plan, fitted to the batch; only a never-measured shape gets the heuristic.
 using Omnivore.Core;
 
 namespace Omnivore.Engine;
@@ -18,6 +21,7 @@ public sealed class ConvEngine : IDisposable
     private bool _cacheOpened;
     private readonly Dictionary<string, ConvChoice> _memo = [];
     private readonly List<ConvChoice> _choices = [];
+    private readonly Dictionary<string, ConvChoice> _measured = []; // by shape (any batch): probed or cached plans
 
     public ConvEngine(IDevice device, ConvEngineOptions? options = null)
     {
@@ -28,6 +32,9 @@ public sealed class ConvEngine : IDisposable
 
     public IDevice Device { get; }
     public ConvEngineOptions Options { get; }
+
+    /// <summary>False: no probe now (see the top of the file); the cache and earlier measurements still count.</summary>
+    public bool AllowProbe { get; set; } = true;
 
     /// <summary>Every choice made so far, in order (one per layer and shape).</summary>
     public IReadOnlyList<ConvChoice> Choices => _choices;
@@ -51,7 +58,7 @@ public sealed class ConvEngine : IDisposable
     public ConvChoice Choose(string layer, in ConvShape shape, int batch, bool backward)
     {
         string key = Key(shape, batch, backward);
-        if (_memo.TryGetValue(key, out var known))
+        if (_memo.TryGetValue(key, out var known) && !(known.Source == NotProbedNow && (AllowProbe || _measured.ContainsKey(ShapeKey(shape, backward)))))
         {
             var again = known with { Layer = layer };
             _choices.Add(again);
@@ -79,9 +86,17 @@ public sealed class ConvEngine : IDisposable
         }
         var candidates = Candidates(shape, batch);
         if (!o.Probe) return Make(layer, shape, batch, Heuristic(candidates, batch), "heuristic");
+        string family = ShapeKey(shape, backward);
         var cache = OpenCache();
         if (cache is not null && cache.TryGet(key, out var hit) && Device.ConvWorkspaceFloats(shape, hit.Plan) <= BudgetFloats)
-            return Make(layer, shape, batch, hit.Plan, "cache", hit.Timings);
+            return _measured[family] = Make(layer, shape, batch, hit.Plan, "cache", hit.Timings);
+        if (!AllowProbe)
+        {
+            if (_measured.TryGetValue(family, out var near) && Make(layer, shape, batch, Fit(near.Plan, batch), "") is var fitted
+                && fitted.WorkspaceFloats <= BudgetFloats)
+                return fitted with { Source = $"measured at batch {near.Batch}" };
+            return Make(layer, shape, batch, Heuristic(candidates, batch), NotProbedNow);
+        }
         var timings = ConvProbe.Run(this, shape, batch, backward, candidates);
         var best = timings.MinBy(t => t.MsPerImage)!;
         if (Confirm(shape, batch, backward, candidates, best) is { } confirmed)
@@ -91,8 +106,13 @@ public sealed class ConvEngine : IDisposable
             timings = [.. confirmed, .. timings.Where(t => !confirmed.Any(c => c.Plan == t.Plan))];
         }
         cache?.Put(key, new ConvCacheEntry(best.Partitions, best.ImagesPerLowering, best.Mode, [.. timings]));
-        return Make(layer, shape, batch, best.Plan, "probe", timings);
+        return _measured[family] = Make(layer, shape, batch, best.Plan, "probe", timings);
     }
+
+    /// <summary>The source of a heuristic stand-in chosen while probing was not allowed (decided again once it is, or once the shape is measured).</summary>
+    public const string NotProbedNow = "heuristic, not probed now";
+
+    private string ShapeKey(in ConvShape shape, bool backward) => $"{shape} | {(backward ? "train" : "test")}";
 
     /// <summary>
     /// When the first probe ran on fewer images than the batch (large layers), the plans that

@@ -81,12 +81,17 @@ public sealed class DataParallel : IDisposable
     public int TotalSteps { get; private set; }
     /// <summary>Wall seconds of the concurrent phases (post to last replica done) since ResetTotals.</summary>
     public double TotalPhaseSeconds { get; private set; }
+    /// <summary>Since ResetTotals: seconds from the phase's start to the last replica's start, and from the last replica's end to the phase's end (thread hand-over costs).</summary>
+    public double TotalStartLatency { get; private set; }
+    public double TotalFinishLatency { get; private set; }
 
     public void ResetTotals()
     {
         TotalSeconds = new double[_replicas.Count];
         TotalSteps = 0;
         TotalPhaseSeconds = 0;
+        TotalStartLatency = 0;
+        TotalFinishLatency = 0;
     }
 
     public void SetShares(IReadOnlyList<int> shares)
@@ -109,7 +114,10 @@ public sealed class DataParallel : IDisposable
         for (int i = 1; i < offsets.Length; i++) offsets[i] = offsets[i - 1] + _shares[i - 1];
         long phase = System.Diagnostics.Stopwatch.GetTimestamp();
         RunConcurrently(active, i => _replicas[i].Worker.Post(() => _replicas[i].Step(_master, _inputs, offsets[i], _shares[i])));
-        TotalPhaseSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(phase).TotalSeconds;
+        long phaseEnd = System.Diagnostics.Stopwatch.GetTimestamp();
+        TotalPhaseSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(phase, phaseEnd).TotalSeconds;
+        TotalStartLatency += System.Diagnostics.Stopwatch.GetElapsedTime(phase, active.Max(i => _replicas[i].StartedAt)).TotalSeconds;
+        TotalFinishLatency += System.Diagnostics.Stopwatch.GetElapsedTime(active.Max(i => _replicas[i].EndedAt), phaseEnd).TotalSeconds;
         var seconds = new double[_replicas.Count];
         foreach (int i in active) seconds[i] = _replicas[i].Seconds;
         LastSeconds = seconds;
@@ -123,6 +131,20 @@ public sealed class DataParallel : IDisposable
             Log.Info($"Scheduler: split now {Rebalancer.Describe(_shares)} ({Fmt.G(100 * Rebalancer.LastGain)}% faster predicted)");
         }
         return loss;
+    }
+
+    /// <summary>
+    /// One replica at a time (the others idle), each at its number of images: conv plans are
+    /// probed or read from the cache undisturbed (Replica.SettlePlans). Replicas with 0 are skipped.
+    /// </summary>
+    public void SettlePlans(IReadOnlyList<int> images, TimeSpan? timeout = null, Action<int, Exception?>? onEach = null)
+    {
+        for (int i = 0; i < _replicas.Count; i++)
+        {
+            if (images[i] <= 0 || _replicas[i].Worker.Abandoned) continue;
+            int n = images[i];
+            RunConcurrently([i], j => _replicas[j].Worker.Post(() => _replicas[j].SettlePlans(n)), timeout, onEach);
+        }
     }
 
     /// <summary>Posts a job per active replica inside a concurrent phase, waits for all, rethrows the first failure.</summary>

@@ -27,7 +27,7 @@ public sealed class Replica : IDisposable
             var param = ReplicaParam(master);
             Worker.Post(() =>
             {
-                _conv = new Engine.ConvEngine(device.Device, convOptions ?? Engine.ConvEngineOptions.Default);
+                _conv = new Engine.ConvEngine(device.Device, convOptions ?? Engine.ConvEngineOptions.Default) { AllowProbe = false };
                 Net = new Net(param, device.Device, new Rng(seed), master.State, master.Source + $" ({device.Label})", _conv);
             });
             if (!Worker.Wait(BuildTimeout))
@@ -49,9 +49,14 @@ public sealed class Replica : IDisposable
     public ReplicaDevice Device { get; }
     public DeviceWorker Worker { get; }
     public Net Net { get; private set; } = null!;
+    /// <summary>The replica's convolution engine (its plan choices are in Conv.Choices).</summary>
+    public Engine.ConvEngine? Conv => _conv;
     public float Loss { get; private set; }
     public double Seconds { get; private set; }
     public double ComputeSeconds { get; private set; }
+    /// <summary>Stopwatch timestamps of the last Step's start and end on the worker thread.</summary>
+    public long StartedAt { get; private set; }
+    public long EndedAt { get; private set; }
 
     /// <summary>The master's net with each source layer replaced by an Input layer of the master's top shapes.</summary>
     public static NetParameter ReplicaParam(Net master)
@@ -88,6 +93,7 @@ public sealed class Replica : IDisposable
     /// <summary>On the worker thread: pull parameters and rows, forward+backward, slowdown.</summary>
     public void Step(Net master, IReadOnlyList<Blob> masterInputs, int offset, int n)
     {
+        StartedAt = Stopwatch.GetTimestamp();
         var sw = Stopwatch.StartNew();
         var dev = Device.Device;
         Transfer.Copy(dev, Net.Arena.Data, master.Device, master.Arena.Data);
@@ -103,6 +109,20 @@ public sealed class Replica : IDisposable
         ComputeSeconds = sw.Elapsed.TotalSeconds;
         SlowDown(ComputeSeconds);
         Seconds = sw.Elapsed.TotalSeconds;
+        EndedAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// On the worker thread, while no other replica runs: reshape to n images and run one
+    /// forward+backward with the convolution probe allowed, so each conv layer's plan is
+    /// measured (or read from the cache) undisturbed; later batches of the same shapes reuse it.
+    /// </summary>
+    public void SettlePlans(int n)
+    {
+        Prepare(n);
+        if (_conv is not null) _conv.AllowProbe = true;
+        try { Net.ClearParamDiffs(); Net.ForwardBackward(); }
+        finally { if (_conv is not null) _conv.AllowProbe = false; }
     }
 
     /// <summary>On the worker thread: one forward+backward of whatever the inputs hold (probes).</summary>

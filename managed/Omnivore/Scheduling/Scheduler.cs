@@ -24,7 +24,7 @@ public sealed record SchedulerOptions
     /// <summary>Throughput cache file; null: the default; "": no cache.</summary>
     public string? CachePath { get; init; }
     public bool Rebalance { get; init; } = true;
-    /// <summary>Convolution engine options of the replicas (null: heuristic plans, no cache).</summary>
+    /// <summary>Convolution engine options of the replicas (null: heuristic plans, no cache); probes run only while settling (ThroughputProbe).</summary>
     public Engine.ConvEngineOptions? Conv { get; init; }
     public long Seed { get; init; } = 1;
 }
@@ -75,6 +75,7 @@ public sealed class Scheduler : IDisposable
             var split = dp.Replicas.Select((r, i) => new SplitDevice(r.Device.Label, rates[i], r.Device.Granularity, r.Device.MaxImages)).ToArray();
             var shares = BatchSplit.Split(dp.Batch, split, w => Log.Warning(w));
             dp.SetShares(shares);
+            if (o.Ratio is not null) dp.SettlePlans(shares, ThroughputProbe.SettleTimeout); // no probe ran to settle them
             var scheduler = new Scheduler(dp, split, rates, cached) { _owned = devices };
             string source = o.Ratio is not null ? "--split-ratio" : cached ? "cached probe" : "probe";
             Log.Info($"Scheduler: split {BatchSplit.Describe(split, shares)} from the {source} " +

@@ -18,6 +18,9 @@ public static class ThroughputProbe
     /// <summary>Longest wait for one device's probe beyond its budget before it is left out.</summary>
     public static TimeSpan Grace { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Longest one device may take to probe its convolution plans before it is left out.</summary>
+    public static TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(300);
+
     public static int DefaultProbeBatch(int batch, int devices) => Math.Max(1, (batch + devices - 1) / Math.Max(devices, 1));
 
     /// <summary>Images/s per replica (NaN: failed); seconds is the measuring time per device (all run at once).</summary>
@@ -27,6 +30,13 @@ public static class ThroughputProbe
         var rates = new double[dp.Replicas.Count];
         var all = Enumerable.Range(0, dp.Replicas.Count).Where(i => !dp.Replicas[i].Worker.Abandoned).ToList();
         var wall = Stopwatch.StartNew();
+        dp.SettlePlans(dp.Replicas.Select((_, i) => all.Contains(i) ? probeBatch : 0).ToArray(), SettleTimeout, (i, error) =>
+        {
+            if (error is null) return;
+            rates[i] = double.NaN;
+            Log.Warning($"device {dp.Replicas[i].Device.Label} failed to set up its convolutions and is left out: {error.Message}");
+        });
+        all = all.Where(i => !double.IsNaN(rates[i]) && !dp.Replicas[i].Worker.Abandoned).ToList();
         dp.RunConcurrently(all, i =>
         {
             var r = dp.Replicas[i];

@@ -2,7 +2,9 @@
 // whose workspace fits the memory budget, the per-machine cache round-trips (a second
 // engine reads the plan back without probing), forced options (the command line's
 // --conv-mode, --partitions, --images-per-lowering) win over probe and cache, and the
-// workspace is shared and grows only as needed.
+// workspace is shared and grows only as needed; with AllowProbe off (a scheduler
+// replica inside a concurrent phase) nothing is probed: a measured shape's plan is
+// fitted to the new batch, an unmeasured shape gets the heuristic.
 using Omnivore.Cli.Commands;
 using Omnivore.Core;
 using Omnivore.Engine;
@@ -63,6 +65,30 @@ public class ConvEngineTests
         Assert.That(second.Timings.Select(t => t.MsPerImage), Is.EqualTo(first.Timings.Select(t => t.MsPerImage)));
         // Another batch size is another key: probed again.
         Assert.That(again.Choose("conv", Shape, 4, backward: true).Source, Is.EqualTo("probe"));
+    }
+
+    [Test]
+    public void WithoutProbingNowAMeasuredShapeLendsItsPlanToOtherBatches()
+    {
+        using var engine = new ConvEngine(Device, new ConvEngineOptions { Probe = true, CachePath = CacheFile }) { AllowProbe = false };
+        var before = engine.Choose("conv", Shape, 9, backward: true);
+        Assert.That(before.Source, Is.EqualTo("heuristic, not probed now"));
+        Assert.That(File.Exists(CacheFile), Is.False, "nothing was measured");
+
+        engine.AllowProbe = true;
+        var measured = engine.Choose("conv", Shape, 8, backward: true);
+        Assert.That(measured.Source, Is.EqualTo("probe"));
+        engine.AllowProbe = false;
+
+        var other = engine.Choose("conv", Shape, 3, backward: true);
+        Assert.That(other.Source, Is.EqualTo("measured at batch 8"));
+        Assert.That(other.Timings, Is.Empty, "no probe ran");
+        Assert.That(other.Plan.Mode, Is.EqualTo(measured.Plan.Mode));
+        Assert.That(other.Plan.Partitions, Is.EqualTo(measured.Plan.Partitions));
+        Assert.That(other.Plan.ImagesPerLowering, Is.EqualTo(Math.Min(measured.Plan.ImagesPerLowering, Math.Max(1, (3 + measured.Plan.Partitions - 1) / measured.Plan.Partitions))));
+        Assert.That(new ConvPlanCache(CacheFile).Count, Is.EqualTo(1), "only the allowed probe was cached");
+        // The forward-only use of the same shape was never measured.
+        Assert.That(engine.Choose("conv", Shape, 3, backward: false).Source, Is.EqualTo("heuristic, not probed now"));
     }
 
     [Test]

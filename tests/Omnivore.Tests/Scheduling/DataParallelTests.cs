@@ -3,7 +3,8 @@
 // few SGD steps on one device and on two CPU worker replicas with an uneven split gives
 // the same weights and loss up to floating-point order; OpenBLAS's thread count is the
 // same before and after; a worker runs its kernels with its own thread count; the
-// probe measures and caches; a device that fails or hangs while starting is left out
+// probe measures and caches; replicas probe their conv plans once, one at a time, and
+// later batch sizes reuse them without probing inside a concurrent phase; a device that fails or hangs while starting is left out
 // with a warning, and no device left is a clear error.
 using System.Reflection;
 using Omnivore.Core;
@@ -47,6 +48,35 @@ public class DataParallelTests
 
     internal static ReplicaDevice Worker(string label, int threads = 1, double slowdown = 1) =>
         new(CpuDevice.CreateWorker(threads), label, slowdown, threads);
+
+    [Test]
+    public void ReplicasProbeConvPlansOnceAloneAndReuseThemForTheirShares()
+    {
+        var dir = Directory.CreateTempSubdirectory("omnivore-replica-plans-").FullName;
+        try
+        {
+            using var solver = NewSolver();
+            var conv = new Omnivore.Engine.ConvEngineOptions { Probe = true, CachePath = Path.Combine(dir, "plans.json") };
+            using var sched = Scheduler.Attach(solver, [Worker("cpu0"), Worker("cpu1", slowdown: 2)],
+                                               new SchedulerOptions { CachePath = "", ProbeSeconds = 0.05, Conv = conv });
+            solver.Step(2);
+            sched.Parallel.SetShares([10, 0]); // the whole batch (as built) on one replica: the measured plan, not the build-time stand-in
+            solver.Step(1);
+            foreach (var r in sched.Parallel.Replicas)
+            {
+                var choices = r.Conv!.Choices;
+                Assert.That(choices.Count(c => c.Source == "probe"), Is.EqualTo(1), $"{r.Device.Label}: conv1 probed once (at the probe batch 5)");
+                Assert.That(choices.Single(c => c.Source == "probe").Batch, Is.EqualTo(5));
+                Assert.That(choices.Where(c => c.Batch != 5).All(c => c.Source is "measured at batch 5" or Omnivore.Engine.ConvEngine.NotProbedNow),
+                            $"{r.Device.Label}: {string.Join(", ", choices.Select(c => $"n{c.Batch} {c.Source}"))}");
+                Assert.That(r.Conv.AllowProbe, Is.False);
+            }
+            var first = sched.Parallel.Replicas[0].Conv!.Choices;
+            Assert.That(first[^1].Batch, Is.EqualTo(10));
+            Assert.That(first[^1].Source, Is.EqualTo("measured at batch 5"), "the whole batch no longer uses the plan guessed at build time");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 
     [Test]
     public void TwoReplicasTrainLikeOneDevice()
