@@ -255,6 +255,7 @@ public sealed unsafe partial class CudaDevice : IDevice, IAsynchronousDevice
             Cublas.cublasDestroy(_blas);
             cuMemFreeHost(_staging);
             cuEventDestroy(_stagingEvent);
+            if (_peerEvent != 0) cuEventDestroy(_peerEvent);
             cuStreamDestroy(_stream);
         }
         finally

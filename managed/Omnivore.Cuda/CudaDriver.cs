@@ -55,6 +55,7 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Lib)] public static partial int cuEventCreate(nint* evt, uint flags);
     [LibraryImport(Lib)] public static partial int cuEventRecord(nint evt, nint stream);
     [LibraryImport(Lib)] public static partial int cuEventSynchronize(nint evt);
+    [LibraryImport(Lib)] public static partial int cuStreamWaitEvent(nint stream, nint evt, uint flags);
     [LibraryImport(Lib)] public static partial int cuEventElapsedTime(float* ms, nint start, nint end);
     [LibraryImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static partial int cuEventDestroy(nint evt);
 

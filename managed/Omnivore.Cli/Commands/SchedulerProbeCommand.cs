@@ -32,7 +32,10 @@ public static class SchedulerProbeCommand
         param.TestNet.Clear();
         param.TestNetParam.Clear();
         param.TestState.Clear();
-        using var device = DeviceChoice.Open(false, threads, "probe");
+        // The master (data layers, gradient sum, update) on the device `train` would use: the GPU
+        // of solver_mode (Caffe's default) when there is one, else the CPU.
+        using var device = DeviceChoice.Open(null, param.SolverMode == Omnivore.Model.Caffe.SolverParameter.Types.SolverMode.Gpu, threads,
+                                             $"{solverPath} (solver_mode: GPU)", param.DeviceId);
         using var conv = new ConvEngine(device, ConvEngineOptions.Default);
         using var solver = SolverFactory.Create(param, device, solverPath, conv);
         using var scheduler = (choice with { Devices = choice.Devices ?? "cpu" }).Attach(solver, ConvEngineOptions.Probing)!;
@@ -77,6 +80,7 @@ public static class SchedulerProbeCommand
                 samples[m].Add(batch * iterations / sw.Elapsed.TotalSeconds);
                 stepMs[m].Add([1000 * sw.Elapsed.TotalSeconds / iterations, 1000 * dp.TotalPhaseSeconds / dp.TotalSteps,
                                1000 * dp.TotalStartLatency / dp.TotalSteps, 1000 * dp.TotalFinishLatency / dp.TotalSteps,
+                               1000 * dp.TotalSourceSeconds / dp.TotalSteps, 1000 * dp.TotalReduceSeconds / dp.TotalSteps,
                                .. dp.TotalSeconds.Select(t => 1000 * t / dp.TotalSteps)]);
             }
         dp.SetShares(split);
@@ -84,10 +88,11 @@ public static class SchedulerProbeCommand
         Console.WriteLine($"measured training throughput (forward, backward, gradient sum, update), median of {repeat} x {iterations} iterations, images/s:");
         for (int m = 0; m < names.Count; m++)
         {
-            var ms = Enumerable.Range(0, n + 4).Select(k => Median(stepMs[m].Select(a => a[k]).ToList())).ToArray();
+            var ms = Enumerable.Range(0, n + 6).Select(k => Median(stepMs[m].Select(a => a[k]).ToList())).ToArray();
             Console.WriteLine($"  {names[m],-30} {Fmt.G(med[m]),8}  ({string.Join(", ", samples[m].Select(x => Fmt.G(x)))}); " +
-                              $"ms: iteration {Fmt.G(ms[0])}, concurrent phase {Fmt.G(ms[1])} (start latency {Fmt.G(ms[2])}, finish latency {Fmt.G(ms[3])}), replica steps " +
-                              string.Join(", ", Enumerable.Range(0, n).Where(i => ms[i + 4] > 0).Select(i => $"{dp.Replicas[i].Device.Label} {Fmt.G(ms[i + 4])}")));
+                              $"ms: iteration {Fmt.G(ms[0])}, data {Fmt.G(ms[4])}, concurrent phase {Fmt.G(ms[1])} (start latency {Fmt.G(ms[2])}, finish latency {Fmt.G(ms[3])}), " +
+                              $"gradient sum {Fmt.G(ms[5])}, replica steps " +
+                              string.Join(", ", Enumerable.Range(0, n).Where(i => ms[i + 6] > 0).Select(i => $"{dp.Replicas[i].Device.Label} {Fmt.G(ms[i + 6])}")));
         }
         double sum = med.Take(n).Sum();
         var perRound = Enumerable.Range(0, repeat).Select(r => 100 * samples[n][r] / Enumerable.Range(0, n).Sum(i => samples[i][r])).ToList();

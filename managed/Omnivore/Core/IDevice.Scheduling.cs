@@ -4,7 +4,9 @@
 // phase in which several replicas run at once (called on the scheduling thread, never
 // concurrently), so a device with process-wide state (OpenBLAS's thread pool) can set
 // it safely; HostAddressable says whether buffers are plain host pointers, so that
-// copies between two such devices need no staging. All have do-nothing defaults.
+// copies between two such devices need no staging; TryCopyFromPeer lets two handles on
+// one GPU (the master's and a replica's, each with its own stream) copy device to device,
+// ordered after what the source has queued. All have do-nothing defaults.
 namespace Omnivore.Core;
 
 public partial interface IDevice
@@ -20,4 +22,11 @@ public partial interface IDevice
 
     /// <summary>After a concurrent phase (every BeginConcurrent is matched by one call).</summary>
     void EndConcurrent() { }
+
+    /// <summary>
+    /// dst (this device) = src (a buffer of `source`) without a trip through the host, when this
+    /// device can address source's memory (the same GPU context); the copy runs after all that
+    /// source has queued so far. False (nothing done) when it cannot.
+    /// </summary>
+    bool TryCopyFromPeer(DeviceBuffer dst, IDevice source, DeviceBuffer src) => false;
 }

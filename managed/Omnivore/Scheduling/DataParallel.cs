@@ -58,6 +58,8 @@ public sealed class DataParallel : IDisposable
         }
         if (_replicas.Count == 0)
             throw new OmnivoreException($"no device is left to train on: all {devices.Count} failed to start");
+        foreach (var r in _replicas)
+            Log.Info($"Scheduler: {r.Device.Label} exchanges parameters and gradients with the master {Transfer.Route(master.Device, r.Device.Device)}");
         _shares = new int[_replicas.Count];
         _shares[0] = batch;
     }
@@ -83,6 +85,9 @@ public sealed class DataParallel : IDisposable
     public double TotalPhaseSeconds { get; private set; }
     /// <summary>Since ResetTotals: seconds from the phase's start to the last replica's start, and from the last replica's end to the phase's end (thread hand-over costs).</summary>
     public double TotalStartLatency { get; private set; }
+    /// <summary>Since ResetTotals: the master's serial seconds in its data layers and in the gradient reduction.</summary>
+    public double TotalSourceSeconds { get; private set; }
+    public double TotalReduceSeconds { get; private set; }
     public double TotalFinishLatency { get; private set; }
 
     public void ResetTotals()
@@ -92,6 +97,8 @@ public sealed class DataParallel : IDisposable
         TotalPhaseSeconds = 0;
         TotalStartLatency = 0;
         TotalFinishLatency = 0;
+        TotalSourceSeconds = 0;
+        TotalReduceSeconds = 0;
     }
 
     public void SetShares(IReadOnlyList<int> shares)
@@ -105,7 +112,9 @@ public sealed class DataParallel : IDisposable
     /// <summary>One forward+backward of the full batch; gradients accumulate into the master's arena.</summary>
     public float ForwardBackward()
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (int i in _sources) _master.ForwardLayer(i);
+        TotalSourceSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         int batch = Batch;
         if (_shares.Sum() != batch)
             throw new OmnivoreException($"the data layers now produce {batch} images, but the split covers {_shares.Sum()}");
@@ -124,7 +133,9 @@ public sealed class DataParallel : IDisposable
         if (TotalSeconds.Length != seconds.Length) ResetTotals();
         for (int i = 0; i < seconds.Length; i++) TotalSeconds[i] += seconds[i];
         TotalSteps++;
+        long reduce = System.Diagnostics.Stopwatch.GetTimestamp();
         float loss = Reduce(active, batch);
+        TotalReduceSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(reduce).TotalSeconds;
         if (Rebalancer?.Observe(_shares, seconds) is { } next)
         {
             _shares = next;

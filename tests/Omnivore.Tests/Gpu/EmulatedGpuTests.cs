@@ -5,7 +5,8 @@
 // kernels under the CUDA emulator). In a child process, so that the stand-in never becomes
 // the GPU of this test run: `omnivore selftest gpu` must pass every check, `omnivore time
 // --gpu 0` must run a net, and `omnivore train` with solver_mode: GPU must bring a LeNet's
-// loss down. Skipped when the stand-in or the program is not built.
+// loss down, as must `train --devices cpu,gpu` (the scheduler: the master on the GPU,
+// the GPU's replica fed device to device, the CPU's through staged host copies). Skipped when the stand-in or the program is not built.
 using System.Diagnostics;
 using Omnivore.Tests.Support;
 
@@ -95,6 +96,38 @@ public class EmulatedGpuTests
             Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
             Assert.That(losses[^1], Is.LessThan(losses[0] / 4), output);
             Assert.That(File.Exists(Path.Combine(dir, "lenet_iter_20.caffemodel")), Is.True, "the final snapshot (weights downloaded from the GPU)");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void TrainSplitOverTheCpuAndTheEmulatedGpuLowersTheLoss()
+    {
+        var (program, fake) = Require();
+        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-split-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "lenet.prototxt"), GpuTrainingTests.LeNet);
+            File.WriteAllText(Path.Combine(dir, "solver.prototxt"), $$"""
+                net: "{{Path.Combine(dir, "lenet.prototxt")}}"
+                base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005 lr_policy: "fixed"
+                max_iter: 16 display: 4 random_seed: 1 snapshot_after_train: false
+                """);
+            // No solver_mode: Caffe's default (GPU) puts the master on the GPU, so the GPU replica
+            // (its own handle and stream) copies device to device and the CPU's goes through the host.
+            var (code, output) = Run(program, fake, $"train --solver {Path.Combine(dir, "solver.prototxt")} --devices cpu:threads=1,gpu:id=0 --split-ratio 1:1 --no-probe");
+            Assert.That(code, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("gpu0 exchanges parameters and gradients with the master device to device"), output);
+            Assert.That(output, Does.Contain("cpu0 exchanges parameters and gradients with the master staged through host memory"), output);
+            Assert.That(output, Does.Contain("Scheduler: split cpu0 8 + gpu0 8"), output);
+            var losses = System.Text.RegularExpressions.Regex.Matches(output, @"Iteration \d+[^\n]*, loss = ([0-9.eE+-]+)")
+                .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
+            Assert.That(losses[^1], Is.LessThan(losses[0] / 2), output);
         }
         finally
         {
