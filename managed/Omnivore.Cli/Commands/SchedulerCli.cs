@@ -3,6 +3,8 @@
 //   --split-ratio A:B     relative throughputs by hand (skips the probe and rebalancing)
 //   --reprobe             measure again instead of using the cached throughputs
 //   --probe-seconds S     probe time per device (all devices are probed at once)
+//   --fc-parallel MODE    auto (measure both, keep the faster), data (every layer on every
+//                         replica) or model (fully connected layers on the master only)
 // Without --devices, `train` keeps its one-device path unchanged.
 using System.CommandLine;
 using Omnivore.Scheduling;
@@ -24,15 +26,22 @@ public sealed class SchedulerCli
         DefaultValueFactory = _ => 1.5,
     };
 
+    public Option<string> FcParallel { get; } = new("--fc-parallel")
+    {
+        Description = "fully connected layers: auto (measure both, keep the faster), data (on every replica) or model (on the master only)",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public void AddTo(Command cmd)
     {
+        cmd.Options.Add(FcParallel);
         cmd.Options.Add(Devices);
         cmd.Options.Add(Ratio);
         cmd.Options.Add(Reprobe);
         cmd.Options.Add(ProbeSeconds);
     }
 
-    public sealed record Choice(string? Devices, string? Ratio, bool Reprobe, double ProbeSeconds)
+    public sealed record Choice(string? Devices, string? Ratio, bool Reprobe, double ProbeSeconds, string FcParallel = "auto")
     {
         /// <summary>Builds the replicas and takes over the solver's forward+backward; null without --devices.</summary>
         public Scheduler? Attach(Solver solver, Engine.ConvEngineOptions? conv = null)
@@ -52,6 +61,13 @@ public sealed class SchedulerCli
                 ProbeSeconds = ProbeSeconds,
                 Conv = conv,
                 Seed = solver.Param.RandomSeed >= 0 ? solver.Param.RandomSeed : 1,
+                FcMode = FcParallel.ToLowerInvariant() switch
+                {
+                    "auto" => FcMode.Auto,
+                    "data" => FcMode.Data,
+                    "model" => FcMode.Model,
+                    _ => throw new Core.OmnivoreException($"--fc-parallel '{FcParallel}': use auto, data or model"),
+                },
             };
             try
             {
@@ -66,5 +82,5 @@ public sealed class SchedulerCli
     }
 
     public Choice Read(ParseResult r) =>
-        new(r.GetValue(Devices), r.GetValue(Ratio), r.GetValue(Reprobe), r.GetValue(ProbeSeconds));
+        new(r.GetValue(Devices), r.GetValue(Ratio), r.GetValue(Reprobe), r.GetValue(ProbeSeconds), r.GetValue(FcParallel) ?? "auto");
 }

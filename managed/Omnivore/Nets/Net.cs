@@ -216,6 +216,30 @@ public sealed partial class Net : IDisposable
         for (int i = _layers.Count - 1; i >= 0; i--) BackwardLayer(i);
     }
 
+    /// <summary>Layers [start, end) forward; the weighted loss of the loss tops (meaningful when they lie in the range).</summary>
+    public float ForwardRange(int start, int end)
+    {
+        CheckRange(start, end);
+        double loss = 0;
+        for (int i = start; i < end; i++) ForwardLayer(i);
+        foreach (var (blob, _) in _lossTops)
+            loss += Device.Dot(blob.Data, blob.Diff);
+        return (float)loss;
+    }
+
+    /// <summary>Layers [start, end) backward, last first; the tops of layer end-1 must hold their diffs.</summary>
+    public void BackwardRange(int start, int end)
+    {
+        CheckRange(start, end);
+        for (int i = end - 1; i >= start; i--) BackwardLayer(i);
+    }
+
+    private void CheckRange(int start, int end)
+    {
+        if (start < 0 || end > _layers.Count || start > end)
+            throw new ArgumentOutOfRangeException(nameof(start), $"layer range [{start}, {end}) of a net of {_layers.Count} layers");
+    }
+
     public float ForwardBackward()
     {
         float loss = Forward();

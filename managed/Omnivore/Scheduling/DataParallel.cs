@@ -14,7 +14,7 @@ using Omnivore.Nets;
 
 namespace Omnivore.Scheduling;
 
-public sealed class DataParallel : IDisposable
+public sealed partial class DataParallel : IDisposable
 {
     private readonly Net _master;
     private readonly List<int> _sources = [];
@@ -62,6 +62,8 @@ public sealed class DataParallel : IDisposable
             Log.Info($"Scheduler: {r.Device.Label} exchanges parameters and gradients with the master {Transfer.Route(master.Device, r.Device.Device)}");
         _shares = new int[_replicas.Count];
         _shares[0] = batch;
+        FcCut = FcSplit.Find(master, out string why);
+        FcCutUnavailable = why;
     }
 
     public IReadOnlyList<Replica> Replicas => _replicas;
@@ -99,6 +101,7 @@ public sealed class DataParallel : IDisposable
         TotalFinishLatency = 0;
         TotalSourceSeconds = 0;
         TotalReduceSeconds = 0;
+        TotalFcSeconds = 0;
     }
 
     public void SetShares(IReadOnlyList<int> shares)
@@ -110,11 +113,17 @@ public sealed class DataParallel : IDisposable
     }
 
     /// <summary>One forward+backward of the full batch; gradients accumulate into the master's arena.</summary>
-    public float ForwardBackward()
+    public float ForwardBackward() => Step(consumeData: true);
+
+    /// <summary>One step; consumeData false keeps the inputs as they are (the mode probe reads no data).</summary>
+    private float Step(bool consumeData)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        foreach (int i in _sources) _master.ForwardLayer(i);
-        TotalSourceSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (consumeData)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (int i in _sources) _master.ForwardLayer(i);
+            TotalSourceSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
         int batch = Batch;
         if (_shares.Sum() != batch)
             throw new OmnivoreException($"the data layers now produce {batch} images, but the split covers {_shares.Sum()}");
@@ -122,7 +131,11 @@ public sealed class DataParallel : IDisposable
         var offsets = new int[_replicas.Count];
         for (int i = 1; i < offsets.Length; i++) offsets[i] = offsets[i - 1] + _shares[i - 1];
         long phase = System.Diagnostics.Stopwatch.GetTimestamp();
-        RunConcurrently(active, i => _replicas[i].Worker.Post(() => _replicas[i].Step(_master, _inputs, offsets[i], _shares[i])));
+        float fcLoss = 0;
+        if (ModelParallel is { } split)
+            fcLoss = PhasesModelParallel(active, offsets, batch, split);
+        else
+            RunConcurrently(active, i => _replicas[i].Worker.Post(() => _replicas[i].Step(_master, _inputs, offsets[i], _shares[i])));
         long phaseEnd = System.Diagnostics.Stopwatch.GetTimestamp();
         TotalPhaseSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(phase, phaseEnd).TotalSeconds;
         TotalStartLatency += System.Diagnostics.Stopwatch.GetElapsedTime(phase, active.Max(i => _replicas[i].StartedAt)).TotalSeconds;
@@ -134,9 +147,9 @@ public sealed class DataParallel : IDisposable
         for (int i = 0; i < seconds.Length; i++) TotalSeconds[i] += seconds[i];
         TotalSteps++;
         long reduce = System.Diagnostics.Stopwatch.GetTimestamp();
-        float loss = Reduce(active, batch);
+        float loss = ModelParallel is { } mp ? ReduceModelParallel(active, batch, mp, fcLoss) : Reduce(active, batch);
         TotalReduceSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(reduce).TotalSeconds;
-        if (Rebalancer?.Observe(_shares, seconds) is { } next)
+        if (consumeData && Rebalancer?.Observe(_shares, seconds) is { } next)
         {
             _shares = next;
             Log.Info($"Scheduler: split now {Rebalancer.Describe(_shares)} ({Fmt.G(100 * Rebalancer.LastGain)}% faster predicted)");
@@ -221,10 +234,11 @@ public sealed class DataParallel : IDisposable
     }
 
     /// <summary>Parameters a layer updates in forward (BatchNorm's statistics): the weighted mean of the replicas'.</summary>
-    private void AverageSelfUpdated(List<int> active, int batch)
+    private void AverageSelfUpdated(List<int> active, int batch, long below = long.MaxValue)
     {
         foreach (var e in _master.Arena.Owners)
         {
+            if (e.Offset >= below) continue;
             if (_master.Layer(e.LayerName).ParamMultOverride(e.Index) is null) continue;
             var sum = new double[e.Blob.Count];
             foreach (int i in active)

@@ -3,7 +3,8 @@
 // Input layer of the same tops, so the replica reads nothing itself: each step it takes
 // the master's current parameters and its rows [offset, offset + n) of the master's
 // input blobs, clears its own gradient arena and runs forward+backward on its device,
-// on its own worker thread. An optional slowdown sleeps (factor - 1) x the compute time
+// on its own worker thread. With the fully connected layers on the master (FcSplit) a
+// step comes in two halves: StepForward up to the cut, StepBackward from it. An optional slowdown sleeps (factor - 1) x the compute time
 // afterwards (a stand-in for a slower device). Seconds is the whole step as seen by
 // the device's thread (copies, compute and sleep), which is what the balance needs.
 using System.Diagnostics;
@@ -97,19 +98,68 @@ public sealed class Replica : IDisposable
         var sw = Stopwatch.StartNew();
         var dev = Device.Device;
         Transfer.Copy(dev, Net.Arena.Data, master.Device, master.Arena.Data);
-        for (int k = 0; k < _inputs.Count; k++)
-        {
-            var src = masterInputs[k];
-            long per = src.CountFrom(1);
-            _inputs[k].Reshape([n, .. src.Shape.Skip(1)]);
-            Transfer.Copy(dev, _inputs[k].Data, master.Device, src.Data.Slice(offset * per, n * per));
-        }
+        CopyRows(master, masterInputs, offset, n);
         Net.ClearParamDiffs();
         Loss = Net.ForwardBackward();
         ComputeSeconds = sw.Elapsed.TotalSeconds;
         SlowDown(ComputeSeconds);
         Seconds = sw.Elapsed.TotalSeconds;
         EndedAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Model parallelism, first half, on the worker thread: pull the parameters before the cut
+    /// and the rows, run layers [0, cut) forward, and hand the boundary rows to the master's
+    /// boundary blobs (rows [offset, offset + n)).
+    /// </summary>
+    public void StepForward(Net master, IReadOnlyList<Blob> masterInputs, int offset, int n, FcSplit split, IReadOnlyList<Blob> masterBoundary)
+    {
+        StartedAt = Stopwatch.GetTimestamp();
+        var sw = Stopwatch.StartNew();
+        var dev = Device.Device;
+        Transfer.Copy(dev, Net.Arena.Data.Slice(0, split.ConvParams), master.Device, master.Arena.Data.Slice(0, split.ConvParams));
+        CopyRows(master, masterInputs, offset, n);
+        dev.Set(Net.Arena.Diff.Slice(0, split.ConvParams), 0f);
+        Net.ForwardRange(0, split.Start);
+        for (int k = 0; k < masterBoundary.Count; k++)
+        {
+            var mine = Net.Blob(masterBoundary[k].Name);
+            long per = mine.CountFrom(1);
+            Transfer.Copy(master.Device, masterBoundary[k].Data.Slice(offset * per, n * per), dev, mine.Data);
+        }
+        ComputeSeconds = sw.Elapsed.TotalSeconds;
+        SlowDown(ComputeSeconds);
+        Seconds = sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Model parallelism, second half: take the boundary gradient rows from the master, run layers [0, cut) backward.</summary>
+    public void StepBackward(Net master, int offset, int n, FcSplit split, IReadOnlyList<Blob> masterBoundary)
+    {
+        var sw = Stopwatch.StartNew();
+        var dev = Device.Device;
+        for (int k = 0; k < masterBoundary.Count; k++)
+        {
+            var mine = Net.Blob(masterBoundary[k].Name);
+            long per = mine.CountFrom(1);
+            Transfer.Copy(dev, mine.Diff, master.Device, masterBoundary[k].Diff.Slice(offset * per, n * per));
+        }
+        Net.BackwardRange(0, split.Start);
+        double compute = sw.Elapsed.TotalSeconds;
+        ComputeSeconds += compute;
+        SlowDown(compute);
+        Seconds += sw.Elapsed.TotalSeconds;
+        EndedAt = Stopwatch.GetTimestamp();
+    }
+
+    private void CopyRows(Net master, IReadOnlyList<Blob> masterInputs, int offset, int n)
+    {
+        for (int k = 0; k < _inputs.Count; k++)
+        {
+            var src = masterInputs[k];
+            long per = src.CountFrom(1);
+            _inputs[k].Reshape([n, .. src.Shape.Skip(1)]);
+            Transfer.Copy(Device.Device, _inputs[k].Data, master.Device, src.Data.Slice(offset * per, n * per));
+        }
     }
 
     /// <summary>

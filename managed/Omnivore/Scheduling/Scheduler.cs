@@ -11,8 +11,13 @@ using Omnivore.Solvers;
 
 namespace Omnivore.Scheduling;
 
+/// <summary>Fully connected layers: measured choice, on every replica, or on the master only.</summary>
+public enum FcMode { Auto, Data, Model }
+
 public sealed record SchedulerOptions
 {
+    /// <summary>Model parallelism of the fully connected layers (FcSplit).</summary>
+    public FcMode FcMode { get; init; } = FcMode.Auto;
     /// <summary>Hand-given relative throughputs, one per device (skips the probe and rebalancing).</summary>
     public double[]? Ratio { get; init; }
     /// <summary>Probe seconds per device (devices are probed at the same time).</summary>
@@ -76,6 +81,7 @@ public sealed class Scheduler : IDisposable
             var shares = BatchSplit.Split(dp.Batch, split, w => Log.Warning(w));
             dp.SetShares(shares);
             if (o.Ratio is not null) dp.SettlePlans(shares, ThroughputProbe.SettleTimeout); // no probe ran to settle them
+            ChooseFcMode(dp, o.FcMode);
             var scheduler = new Scheduler(dp, split, rates, cached) { _owned = devices };
             string source = o.Ratio is not null ? "--split-ratio" : cached ? "cached probe" : "probe";
             Log.Info($"Scheduler: split {BatchSplit.Describe(split, shares)} from the {source} " +
@@ -94,6 +100,27 @@ public sealed class Scheduler : IDisposable
             dp.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Model parallelism of the fully connected layers when asked, or (auto) when the net can be
+    /// cut, two or more replicas share the batch and a few measured steps say it is faster.
+    /// </summary>
+    private static void ChooseFcMode(DataParallel dp, FcMode mode)
+    {
+        if (mode == FcMode.Data) return;
+        if (mode == FcMode.Model)
+        {
+            dp.UseModelParallel(true);
+            Log.Info($"Scheduler: fully connected {dp.FcCut!.Describe()} (--fc-parallel model)");
+            return;
+        }
+        if (dp.FcCut is null || dp.Shares.Count(s => s > 0) < 2) return;
+        var (data, model) = dp.TimeModes(steps: 2);
+        bool use = model < data;
+        dp.UseModelParallel(use);
+        Log.Info($"Scheduler: fully connected {dp.FcCut.Describe()}: {Fmt.G(1000 * model)} ms per step, data-parallel " +
+                 $"{Fmt.G(1000 * data)} ms (measured); {(use ? "model parallelism chosen" : "data parallelism kept")}");
     }
 
     private static (double[] Rates, bool Cached) Measure(DataParallel dp, SchedulerOptions o)

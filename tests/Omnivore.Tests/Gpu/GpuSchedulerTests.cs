@@ -2,7 +2,8 @@
 // Replicas: a second handle on the same GPU (its own stream; parameters and gradients
 // cross device to device, ordered by events) and a CPU worker (staged through the host);
 // after a few SGD steps with an uneven split the weights match the one-device run up to
-// floating-point order. A missing event wait shows here as stale parameters or gradients.
+// floating-point order, with every layer on every replica and with the fully connected
+// layers on the master (boundary rows gathered and their gradients scattered). A missing event wait shows here as stale parameters or gradients.
 // Skipped without a GPU.
 using Omnivore.Core;
 using Omnivore.Cuda;
@@ -35,15 +36,17 @@ public class GpuSchedulerTests
         return v;
     }
 
-    [Test]
-    public void GpuMasterWithAGpuAndACpuReplicaTrainsLikeTheGpuAlone()
+    [TestCase(FcMode.Data)]
+    [TestCase(FcMode.Model)]
+    public void GpuMasterWithAGpuAndACpuReplicaTrainsLikeTheGpuAlone(FcMode mode)
     {
         var gpu = GpuTestDevice.Require();
         using var one = NewSolver(gpu);
         using var split = NewSolver(gpu);
         var second = CudaDevice.Create(gpu.Gpu.Ordinal);
         ReplicaDevice[] devices = [new(second, "gpu0"), new(CpuDevice.CreateWorker(1), "cpu0", 1, 1)];
-        using var sched = Scheduler.Attach(split, devices, new SchedulerOptions { Ratio = [6, 4], CachePath = "" });
+        using var sched = Scheduler.Attach(split, devices, new SchedulerOptions { Ratio = [6, 4], CachePath = "", FcMode = mode });
+        Assert.That(sched.Parallel.ModelParallel is not null, Is.EqualTo(mode == FcMode.Model));
         Assert.That(Transfer.Route(gpu, second), Is.EqualTo("device to device"));
         Assert.That(sched.Parallel.Shares, Is.EqualTo(new[] { 6, 4 }));
         one.Step(4);
