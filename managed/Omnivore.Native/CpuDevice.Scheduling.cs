@@ -37,6 +37,7 @@ public sealed unsafe partial class CpuDevice
 
     public void BindWorkerThread()
     {
+        DenormalDefaults.ApplyToThisThread();
         if (_workerThreads > 0) Check(om_set_thread_threads(_workerThreads), "om_set_thread_threads");
     }
 

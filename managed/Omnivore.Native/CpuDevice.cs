@@ -28,6 +28,7 @@ public sealed unsafe partial class CpuDevice : IDevice
         try
         {
             ThreadingDefaults.Apply();
+            DenormalDefaults.ApplyToThisThread(); // before the library (and OpenBLAS's threads) load
             abi = om_abi_version();
         }
         catch (DllNotFoundException e)
