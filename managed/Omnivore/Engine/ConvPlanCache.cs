@@ -22,9 +22,10 @@ public sealed record ConvCacheEntry(int Partitions, int ImagesPerLowering, ConvM
 
 public sealed class ConvPlanCache
 {
-    /// <summary>Bumped whenever the native convolution kernels change speed, so that plans
-    /// measured with older kernels are probed again rather than trusted.</summary>
-    public const int KernelGeneration = 2;
+    /// <summary>Bumped whenever the native convolution kernels change speed or the probe
+    /// measures differently (3: confirming rounds, best of 3), so that plans measured
+    /// before are probed again rather than trusted.</summary>
+    public const int KernelGeneration = 3;
 
     private readonly JsonFileCache<ConvCacheEntry> _file;
 

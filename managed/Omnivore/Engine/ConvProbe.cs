@@ -5,8 +5,10 @@
 // than the probe batch are tried at the probe batch's size. After one warm-up, rounds over
 // all candidates (interleaved, so outside load hits all alike), best time per candidate;
 // candidates over twice the leader drop out after the first round. A confirming run
-// (images given) times a few plans once each on a larger batch: how fast a large lowering
-// is cannot be seen on a few images.
+// (images given) times a few plans on a larger batch, ConfirmRounds interleaved rounds,
+// best of each: how fast a large lowering is cannot be seen on a few images, and one
+// sample each let a passing load pick the slower of two close plans (CaffeNet conv1, b64:
+// 2x32 kept over Caffe's mode, then 0.98x of it in the benchmark).
 using System.Diagnostics;
 using Omnivore.Core;
 
@@ -33,13 +35,16 @@ public static class ConvProbe
     /// <summary>The largest probe batch of the confirming round (see ConvEngine.Decide).</summary>
     public static int ConfirmImages { get; set; } = 64;
 
-    /// <param name="images">Probe on exactly this many images (at most the batch), one timed round.</param>
+    /// <summary>Interleaved rounds of the confirming run (all of them, whatever the time).</summary>
+    public static int ConfirmRounds { get; set; } = 3;
+
+    /// <param name="images">Probe on exactly this many images (at most the batch), ConfirmRounds timed rounds.</param>
     public static List<ConvTiming> Run(ConvEngine engine, ConvShape shape, int batch, bool backward,
                                        IReadOnlyList<ConvPlan> candidates, int? images = null)
     {
         var device = engine.Device;
         int n = images is int forced ? Math.Max(1, Math.Min(forced, batch)) : ImagesFor(shape, batch, backward, candidates);
-        int rounds = images is null ? MaxRounds : 1;
+        int rounds = images is null ? MaxRounds : Math.Max(1, ConfirmRounds);
         var plans = candidates
             .Select(c => c with { ImagesPerLowering = Math.Min(c.ImagesPerLowering, Math.Max(1, (n + c.Partitions - 1) / c.Partitions)) })
             .Distinct().ToList();
@@ -79,7 +84,7 @@ public static class ConvProbe
                 double leader = best.Min();
                 for (int i = 0; i < plans.Count; i++)
                     if (round == 0 || best[i] < 2 * leader) best[i] = Math.Min(best[i], Once(plans[i]));
-                if (round >= 1 && clock.Elapsed.TotalSeconds > MaxSeconds) break;
+                if (images is null && round >= 1 && clock.Elapsed.TotalSeconds > MaxSeconds) break;
             }
             var result = plans.Select((p, i) => new ConvTiming(p.Partitions, p.ImagesPerLowering, p.Mode, best[i])).ToList();
             Log.Info($"probed {plans.Count} convolution plans for {shape} on {n} of {batch} images in {Fmt.G(clock.Elapsed.TotalSeconds)} s");
