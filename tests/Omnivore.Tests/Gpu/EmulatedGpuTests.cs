@@ -73,29 +73,27 @@ public class EmulatedGpuTests
         }
     }
 
-    [Test]
-    public void TrainWithSolverModeGpuLowersTheLossOnTheEmulatedGpu()
+    /// <summary>Trains the dummy LeNet in a fresh folder with solver lines `solver` and extra
+    /// command-line arguments; returns the exit code, the output and the displayed losses.</summary>
+    private static (int Code, string Output, List<double> Losses) Train(string name, string solver, string args, Action<string>? check = null)
     {
         var (program, fake) = Require();
-        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-train-{Environment.ProcessId}");
+        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-{name}-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         try
         {
             File.WriteAllText(Path.Combine(dir, "lenet.prototxt"), GpuTrainingTests.LeNet);
             File.WriteAllText(Path.Combine(dir, "solver.prototxt"), $$"""
                 net: "{{Path.Combine(dir, "lenet.prototxt")}}"
-                base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005 lr_policy: "fixed"
-                max_iter: 20 display: 5 random_seed: 1 solver_mode: GPU
+                base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005 lr_policy: "fixed" random_seed: 1
                 snapshot_prefix: "{{Path.Combine(dir, "lenet")}}"
+                {{solver}}
                 """);
-            var (code, output) = Run(program, fake, $"train --solver {Path.Combine(dir, "solver.prototxt")}");
-            Assert.That(code, Is.EqualTo(0), output);
-            Assert.That(output, Does.Contain("Using GPU 0 (Omnivore CUDA emulator"), output);
+            var (code, output) = Run(program, fake, $"train --solver {Path.Combine(dir, "solver.prototxt")} {args}");
             var losses = System.Text.RegularExpressions.Regex.Matches(output, @"Iteration \d+[^\n]*, loss = ([0-9.eE+-]+)")
                 .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
-            Assert.That(losses[^1], Is.LessThan(losses[0] / 4), output);
-            Assert.That(File.Exists(Path.Combine(dir, "lenet_iter_20.caffemodel")), Is.True, "the final snapshot (weights downloaded from the GPU)");
+            check?.Invoke(dir);
+            return (code, output, losses);
         }
         finally
         {
@@ -104,35 +102,31 @@ public class EmulatedGpuTests
     }
 
     [Test]
+    public void TrainWithSolverModeGpuLowersTheLossOnTheEmulatedGpu()
+    {
+        bool snapshot = false;
+        var (code, output, losses) = Train("train", "max_iter: 20 display: 5 solver_mode: GPU", "",
+                                           dir => snapshot = File.Exists(Path.Combine(dir, "lenet_iter_20.caffemodel")));
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("Using GPU 0 (Omnivore CUDA emulator"), output);
+        Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
+        Assert.That(losses[^1], Is.LessThan(losses[0] / 4), output);
+        Assert.That(snapshot, Is.True, "the final snapshot (weights downloaded from the GPU)");
+    }
+
+    [Test]
     public void TrainSplitOverTheCpuAndTheEmulatedGpuLowersTheLoss()
     {
-        var (program, fake) = Require();
-        var dir = Path.Combine(Path.GetTempPath(), $"omnivore-emulated-split-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "lenet.prototxt"), GpuTrainingTests.LeNet);
-            File.WriteAllText(Path.Combine(dir, "solver.prototxt"), $$"""
-                net: "{{Path.Combine(dir, "lenet.prototxt")}}"
-                base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005 lr_policy: "fixed"
-                max_iter: 16 display: 4 random_seed: 1 snapshot_after_train: false
-                """);
-            // No solver_mode: Caffe's default (GPU) puts the master on the GPU, so the GPU replica
-            // (its own handle and stream) copies device to device and the CPU's goes through the host.
-            var (code, output) = Run(program, fake, $"train --solver {Path.Combine(dir, "solver.prototxt")} --devices cpu:threads=1,gpu:id=0 --split-ratio 1:1 --no-probe");
-            Assert.That(code, Is.EqualTo(0), output);
-            Assert.That(output, Does.Contain("gpu0 exchanges parameters and gradients with the master device to device"), output);
-            Assert.That(output, Does.Contain("cpu0 exchanges parameters and gradients with the master staged through host memory"), output);
-            Assert.That(output, Does.Contain("Scheduler: split cpu0 8 + gpu0 8"), output);
-            var losses = System.Text.RegularExpressions.Regex.Matches(output, @"Iteration \d+[^\n]*, loss = ([0-9.eE+-]+)")
-                .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
-            Assert.That(losses[^1], Is.LessThan(losses[0] / 2), output);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        // No solver_mode: Caffe's default (GPU) puts the master on the GPU, so the GPU replica
+        // (its own handle and stream) copies device to device and the CPU's goes through the host.
+        var (code, output, losses) = Train("split", "max_iter: 16 display: 4 snapshot_after_train: false",
+                                           "--devices cpu:threads=1,gpu:id=0 --split-ratio 1:1 --no-probe");
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("gpu0 exchanges parameters and gradients with the master device to device"), output);
+        Assert.That(output, Does.Contain("cpu0 exchanges parameters and gradients with the master staged through host memory"), output);
+        Assert.That(output, Does.Contain("Scheduler: split cpu0 8 + gpu0 8"), output);
+        Assert.That(losses, Has.Count.GreaterThanOrEqualTo(2), output);
+        Assert.That(losses[^1], Is.LessThan(losses[0] / 2), output);
     }
 
     [Test]
