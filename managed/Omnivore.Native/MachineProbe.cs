@@ -20,6 +20,12 @@ public sealed record MachinePeak(
     double FmaGflops1, double FmaGflopsAll, int SgemmSize, double SgemmGflops1, double SgemmGflopsAll,
     string Blas, DateTime MeasuredUtc)
 {
+    /// <summary>How the figures were measured; cached figures of an older probe are measured
+    /// again (2: the FMA loop's accumulators can no longer be merged by the compiler).</summary>
+    public int ProbeVersion { get; init; }
+
+    public const int CurrentProbeVersion = 2;
+
     /// <summary>Per-core figures (the all-thread figure over the threads used).</summary>
     [System.Text.Json.Serialization.JsonIgnore] public double FmaGflopsPerThread => FmaGflopsAll / Math.Max(Threads, 1);
 }
@@ -95,7 +101,7 @@ public static unsafe class MachineProbe
         try
         {
             var peak = JsonSerializer.Deserialize(File.ReadAllText(path), MachinePeakJson.Default.MachinePeak);
-            return peak is { SgemmGflopsAll: > 0, FmaGflopsAll: > 0 } ? peak : null;
+            return peak is { SgemmGflopsAll: > 0, FmaGflopsAll: > 0, ProbeVersion: MachinePeak.CurrentProbeVersion } ? peak : null;
         }
         catch (JsonException)
         {
@@ -137,7 +143,8 @@ public static unsafe class MachineProbe
         progress?.Invoke($"sgemm {sgemmSize}^3, {threads} threads");
         double gemmAll = SgemmGflops(threads, sgemmSize, reps);
         return new MachinePeak(Environment.MachineName, CpuModel(), Environment.ProcessorCount, PhysicalCores(), threads,
-            IsaName(isa), fma1, fmaAll, sgemmSize, gemm1, gemmAll, device.BlasInfo, DateTime.UtcNow);
+            IsaName(isa), fma1, fmaAll, sgemmSize, gemm1, gemmAll, device.BlasInfo, DateTime.UtcNow)
+        { ProbeVersion = MachinePeak.CurrentProbeVersion };
     }
 
     /// <summary>One run of the FMA loop: (FLOPs, seconds, checksum), for tests and calibration.</summary>

@@ -46,7 +46,10 @@ public class PeakProbeTests
         try
         {
             Assert.That(MachineProbe.TryLoad(2), Is.Null);
-            var peak = new MachinePeak("host", "Some CPU", 2, 2, 2, "AVX2+FMA", 60, 110, 2048, 50, 95, "OpenBLAS", new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+            var peak = new MachinePeak("host", "Some CPU", 2, 2, 2, "AVX2+FMA", 60, 110, 2048, 50, 95, "OpenBLAS", new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc))
+                { ProbeVersion = MachinePeak.CurrentProbeVersion };
+            MachineProbe.Save(peak with { ProbeVersion = 1 });
+            Assert.That(MachineProbe.TryLoad(2), Is.Null, "figures of an older probe are measured again");
             MachineProbe.Save(peak);
             Assert.That(MachineProbe.TryLoad(2), Is.EqualTo(peak));
             Assert.That(MachineProbe.TryLoad(1), Is.Null, "another thread count is another entry");
