@@ -132,6 +132,8 @@ public sealed class Scheduler : IDisposable
         if (!o.Reprobe && cache is not null && cache.TryGet(key, out var hit) && hit.ImagesPerSecond.Length == dp.Replicas.Count)
         {
             Log.Info($"Scheduler: throughputs from {cache.Path} (measured {hit.Measured:u}; --reprobe measures again)");
+            // No probe runs to settle the replicas' conv plans: settle them here (cheap when the plan cache has them).
+            dp.SettlePlans(dp.Replicas.Select(_ => probeBatch).ToArray(), ThroughputProbe.SettleTimeout);
             return (hit.ImagesPerSecond, true);
         }
         var rates = ThroughputProbe.Run(dp, probeBatch, o.ProbeSeconds);

@@ -1,7 +1,8 @@
-// ThroughputProbe: the scheduler's start-up measurement. Every replica runs
-// forward+backward of the actual net, reshaped to a small batch (by default the share
-// an equal split would give it), concurrently on its own thread as in training: one
-// warm-up step (which also settles the convolution plans), then steps until the time
+// ThroughputProbe: the scheduler's start-up measurement. First each replica alone, the
+// others idle, settles its convolution plans on the probe batch (measured or cached, see
+// ConvEngine.AllowProbe). Then every replica runs forward+backward of the actual net,
+// reshaped to a small batch (by default the share an equal split would give it),
+// concurrently on its own thread as in training: one warm-up step, then steps until the time
 // budget is spent (at least two). Images per second include a replica's slowdown. A
 // device that throws or does not finish in time gets NaN and a warning (it is then left
 // out of the split, never waited for forever). Results are cached per machine, net,

@@ -74,6 +74,18 @@ public class DataParallelTests
             var first = sched.Parallel.Replicas[0].Conv!.Choices;
             Assert.That(first[^1].Batch, Is.EqualTo(10));
             Assert.That(first[^1].Source, Is.EqualTo("measured at batch 5"), "the whole batch no longer uses the plan guessed at build time");
+
+            // A second start takes the throughputs from their cache and the plans from theirs.
+            using var again = NewSolver();
+            using var second = Scheduler.Attach(again, [Worker("cpu0"), Worker("cpu1", slowdown: 2)],
+                                                new SchedulerOptions { CachePath = Path.Combine(dir, "rates.json"), ProbeSeconds = 0.05, Conv = conv });
+            using var third = NewSolver();
+            using var cached = Scheduler.Attach(third, [Worker("cpu0"), Worker("cpu1", slowdown: 2)],
+                                                new SchedulerOptions { CachePath = Path.Combine(dir, "rates.json"), Conv = conv });
+            Assert.That(cached.FromCache, Is.True);
+            foreach (var r in cached.Parallel.Replicas)
+                Assert.That(r.Conv!.Choices.Any(c => c.Batch == 5 && c.Source == "cache"), Is.True,
+                            $"{r.Device.Label}: {string.Join(", ", r.Conv.Choices.Select(c => $"n{c.Batch} {c.Source}"))}");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
