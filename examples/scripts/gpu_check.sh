@@ -181,6 +181,9 @@ if ! off scheduler SKIP_SCHEDULER && need scheduler 45; then
   # all but the log's info lines (the report; warnings and errors stay), then the probe's timing line
   grep -vE '^I[0-9]{4} ' "$OUT/scheduler.log" | grep -vE '^\s*$' | head -24 | sed 's/^/   /' | tee -a "$SUMMARY"
   grep -E '^I[0-9]{4} .*Scheduler probe:' "$OUT/scheduler.log" | head -1 | sed -E 's/^I[0-9]+ [0-9:.]+ +[0-9]+ [^]]*\] /   /' | tee -a "$SUMMARY"
+  # How each replica exchanges data with the master, and the fully connected layers' mode.
+  grep -E '^I[0-9]{4} .*Scheduler: (.* exchanges parameters|fully connected)' "$OUT/scheduler.log" | head -4 \
+    | sed -E 's/^I[0-9]+ [0-9:.]+ +[0-9]+ [^]]*\] /   /' | tee -a "$SUMMARY"
   gpu_alone=$(sed -nE 's/^  gpu[0-9]+ alone +([0-9.e+]+) .*/\1/p' "$OUT/scheduler.log" | head -1)
   together=$(sed -nE 's/^  together \(probe split\) +([0-9.e+]+) .*/\1/p' "$OUT/scheduler.log" | head -1)
   if [ -n "$gpu_alone" ] && [ -n "$together" ]; then
