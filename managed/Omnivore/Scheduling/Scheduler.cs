@@ -104,8 +104,12 @@ public sealed class Scheduler : IDisposable
 
     /// <summary>
     /// Model parallelism of the fully connected layers when asked, or (auto) when the net can be
-    /// cut, two or more replicas share the batch and a few measured steps say it is faster.
+    /// cut, two or more replicas share the batch and a few measured steps say it is at least
+    /// FcModelMargin faster.
     /// </summary>
+    /// <summary>How much faster per step model parallelism must measure for `auto` to choose it.</summary>
+    public static double FcModelMargin { get; set; } = 0.05;
+
     private static void ChooseFcMode(DataParallel dp, FcMode mode)
     {
         if (mode == FcMode.Data) return;
@@ -117,7 +121,8 @@ public sealed class Scheduler : IDisposable
         }
         if (dp.FcCut is null || dp.Shares.Count(s => s > 0) < 2) return;
         var (data, model) = dp.TimeModes(steps: 2);
-        bool use = model < data;
+        // A clear margin: within noise of each other (LeNet here), plain data parallelism stays.
+        bool use = model < (1 - FcModelMargin) * data;
         dp.UseModelParallel(use);
         Log.Info($"Scheduler: fully connected {dp.FcCut.Describe()}: {Fmt.G(1000 * model)} ms per step, data-parallel " +
                  $"{Fmt.G(1000 * data)} ms (measured); {(use ? "model parallelism chosen" : "data parallelism kept")}");
