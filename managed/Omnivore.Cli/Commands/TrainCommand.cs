@@ -57,6 +57,7 @@ public static class TrainCommand
         if (record is not null) Log.Info($"Run record: {record.Path}");
         using var progress = Progress.LiveProgress.Attach(solver, Progress.ProgressText.DeviceLabel(device.Name), Progress.ProgressMode.LiveHere(), Console.Error);
         solver.Solve();
+        if (scheduler is not null) Log.Info(scheduler.Parallel.Summary());
         Log.Info(MemoryReport.Line(conv));
         return 0;
     }

@@ -158,6 +158,24 @@ public sealed partial class DataParallel : IDisposable
     }
 
     /// <summary>
+    /// One line on the steps since ResetTotals (or since the start): the split, each replica's
+    /// mean step and its share of the concurrent phase (how busy it was), and the master's
+    /// serial milliseconds, for the end of a run.
+    /// </summary>
+    public string Summary()
+    {
+        if (TotalSteps == 0) return "Scheduler: no steps ran";
+        double phase = TotalPhaseSeconds / TotalSteps;
+        var devices = _replicas.Select((r, i) =>
+            $"{r.Device.Label} {_shares[i]} images, {Fmt.G(1000 * TotalSeconds[i] / TotalSteps)} ms per step" +
+            (phase > 0 ? $" ({Fmt.G(100 * TotalSeconds[i] / TotalSteps / phase)}% of the phase)" : ""));
+        return $"Scheduler: {TotalSteps} steps{(ModelParallel is null ? "" : ", fully connected layers on the master")}; " +
+               $"{string.Join(", ", devices)}; concurrent phase {Fmt.G(1000 * phase)} ms, data {Fmt.G(1000 * TotalSourceSeconds / TotalSteps)} ms, " +
+               $"gradient sum {Fmt.G(1000 * TotalReduceSeconds / TotalSteps)} ms" +
+               (ModelParallel is null ? "" : $", fully connected {Fmt.G(1000 * TotalFcSeconds / TotalSteps)} ms") + " per step";
+    }
+
+    /// <summary>
     /// One replica at a time (the others idle), each at its number of images: conv plans are
     /// probed or read from the cache undisturbed (Replica.SettlePlans). Replicas with 0 are skipped.
     /// </summary>

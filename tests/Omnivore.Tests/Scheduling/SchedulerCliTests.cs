@@ -89,6 +89,7 @@ public class SchedulerCliTests
         Assert.That(r.Log, Does.Contain("Scheduler: split cpu0 5 + cpu1 5 of 10"));
         Assert.That(r.Log, Does.Match(@"Iteration 2 \(.*loss = "));
         Assert.That(r.Log, Does.Contain("Optimization Done."));
+        Assert.That(r.Log, Does.Match(@"Scheduler: \d+ steps(, fully connected layers on the master)?; cpu0 5 images, [0-9.e+-]+ ms per step \([0-9.e+-]+% of the phase\), cpu1 5 images"));
     }
 
     [Test]
