@@ -216,14 +216,15 @@ public sealed partial class Net : IDisposable
         for (int i = _layers.Count - 1; i >= 0; i--) BackwardLayer(i);
     }
 
-    /// <summary>Layers [start, end) forward; the weighted loss of the loss tops (meaningful when they lie in the range).</summary>
+    /// <summary>Layers [start, end) forward; the weighted loss of the loss tops those layers produce (0 if none).</summary>
     public float ForwardRange(int start, int end)
     {
         CheckRange(start, end);
         double loss = 0;
         for (int i = start; i < end; i++) ForwardLayer(i);
         foreach (var (blob, _) in _lossTops)
-            loss += Device.Dot(blob.Data, blob.Diff);
+            if (Enumerable.Range(start, end - start).Any(i => _tops[i].Contains(blob)))
+                loss += Device.Dot(blob.Data, blob.Diff);
         return (float)loss;
     }
 

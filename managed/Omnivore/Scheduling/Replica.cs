@@ -4,8 +4,8 @@
 // the master's current parameters and its rows [offset, offset + n) of the master's
 // input blobs, clears its own gradient arena and runs forward+backward on its device,
 // on its own worker thread. With the fully connected layers on the master (FcSplit) a
-// step comes in two halves: StepForward up to the cut, StepBackward from it. An optional slowdown sleeps (factor - 1) x the compute time
-// afterwards (a stand-in for a slower device). Seconds is the whole step as seen by
+// step comes in two halves: StepForward up to the cut, StepBackward from it. An optional
+// slowdown sleeps (factor - 1) x the compute time afterwards (a stand-in for a slower device). Seconds is the whole step as seen by
 // the device's thread (copies, compute and sleep), which is what the balance needs.
 using System.Diagnostics;
 using Omnivore.Core;
