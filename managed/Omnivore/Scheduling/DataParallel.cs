@@ -87,10 +87,10 @@ public sealed partial class DataParallel : IDisposable
     public double TotalPhaseSeconds { get; private set; }
     /// <summary>Since ResetTotals: seconds from the phase's start to the last replica's start, and from the last replica's end to the phase's end (thread hand-over costs).</summary>
     public double TotalStartLatency { get; private set; }
+    public double TotalFinishLatency { get; private set; }
     /// <summary>Since ResetTotals: the master's serial seconds in its data layers and in the gradient reduction.</summary>
     public double TotalSourceSeconds { get; private set; }
     public double TotalReduceSeconds { get; private set; }
-    public double TotalFinishLatency { get; private set; }
 
     public void ResetTotals()
     {
