@@ -12,9 +12,12 @@ public sealed unsafe partial class CudaDevice
     private readonly object _peerGate = new();
     private nint _peerEvent;
 
+    public bool CanCopyFromPeer(IDevice source) => source is CudaDevice other && other._context == _context;
+
     public bool TryCopyFromPeer(DeviceBuffer dst, IDevice source, DeviceBuffer src)
     {
-        if (source is not CudaDevice other || other._context != _context) return false;
+        if (!CanCopyFromPeer(source)) return false;
+        var other = (CudaDevice)source;
         SameLength(dst, src);
         if (src.Length == 0) return true;
         MakeCurrent();

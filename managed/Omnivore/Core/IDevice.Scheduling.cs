@@ -29,4 +29,7 @@ public partial interface IDevice
     /// source has queued so far. False (nothing done) when it cannot.
     /// </summary>
     bool TryCopyFromPeer(DeviceBuffer dst, IDevice source, DeviceBuffer src) => false;
+
+    /// <summary>Whether TryCopyFromPeer works from source (this device can address its memory).</summary>
+    bool CanCopyFromPeer(IDevice source) => false;
 }

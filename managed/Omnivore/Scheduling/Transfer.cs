@@ -16,7 +16,7 @@ public static class Transfer
     public static string Route(IDevice a, IDevice b) =>
         ReferenceEquals(a, b) ? "on the same device"
         : a.HostAddressable && b.HostAddressable ? "in shared host memory"
-        : a.TryCopyFromPeer(default, b, default) && b.TryCopyFromPeer(default, a, default) ? "device to device"
+        : a.CanCopyFromPeer(b) && b.CanCopyFromPeer(a) ? "device to device"
         : "staged through host memory";
 
     /// <summary>dst (on dstDevice) = src (on srcDevice); equal lengths.</summary>
