@@ -14,7 +14,6 @@ namespace Omnivore.Scheduling;
 
 public sealed partial class DataParallel
 {
-
     /// <summary>Where the net can be cut for model parallelism (null: it cannot, see FcCutUnavailable).</summary>
     public FcSplit? FcCut { get; }
     public string FcCutUnavailable { get; } = "";
