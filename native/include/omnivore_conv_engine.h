@@ -17,6 +17,13 @@
  * om_conv_workspace_floats() floats, 64-byte alignment recommended; its contents are
  * scratch (nothing is kept between calls). Same conventions as omnivore.h; included at
  * the end of omnivore.h.
+ *
+ * The packed engine (om_conv_packed_*) is the same batched lowering fused into its own
+ * AVX-512 GEMM kernel: each partition lowers 32 output columns at a time into a block
+ * that stays in cache and multiplies it at once, writing the output in place (no lowered
+ * matrix in memory, no transposes); its backward pass works panel by panel the same way.
+ * P partitions as above, each on one thread; no BLAS. Available when
+ * om_conv_packed_supported() returns 1 (a CPU with AVX-512F/DQ/BW/VL).
  */
 #ifndef OMNIVORE_CONV_ENGINE_H
 #define OMNIVORE_CONV_ENGINE_H
@@ -55,6 +62,24 @@ OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* b
                                 const float* weights, float* workspace,
                                 int64_t workspace_floats, int32_t n, const om_conv_shape* s,
                                 int32_t partitions, int32_t images_per_lowering);
+
+/* 1 when this CPU runs the packed engine, else 0 (its calls then fail). */
+OM_API int32_t om_conv_packed_supported(void);
+
+/* Floats of workspace the packed engine needs for P partitions (a few MiB at most). */
+OM_API int32_t om_conv_packed_workspace_floats(int64_t* floats, const om_conv_shape* s,
+                                               int32_t partitions);
+
+/* As om_conv_forward / om_conv_backward, under the packed engine. */
+OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const float* weights,
+                                      const float* bias, float* workspace,
+                                      int64_t workspace_floats, int32_t n,
+                                      const om_conv_shape* s, int32_t partitions);
+OM_API int32_t om_conv_packed_backward(float* bottom_diff, float* weight_diff,
+                                       float* bias_diff, const float* top_diff,
+                                       const float* bottom, const float* weights,
+                                       float* workspace, int64_t workspace_floats, int32_t n,
+                                       const om_conv_shape* s, int32_t partitions);
 
 #ifdef __cplusplus
 }

@@ -193,6 +193,14 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
 
 }  // namespace
 
+namespace om {
+bool packed_supported() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return ok;
+}
+}  // namespace om
+
 extern "C" {
 
 OM_API int32_t om_conv_workspace_floats(int64_t* floats, const om_conv_shape* s,
@@ -250,6 +258,68 @@ OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* b
     if (n == 0) return;
     backward(bottom_diff, weight_diff, bias_diff, top_diff, bottom, weights, workspace, n, *s,
              pl);
+  });
+}
+
+OM_API int32_t om_conv_packed_supported(void) { return packed_supported() ? 1 : 0; }
+
+// Validation shared by the packed exports; returns the floats the workspace must hold.
+static int64_t packed_checks(const om_conv_shape* s, int64_t n, int32_t partitions) {
+  if (!packed_supported())
+    invalid("the packed convolution engine needs a CPU with AVX-512 (F, DQ, BW, VL); use the batched or caffe mode");
+  validate(s, n, Plan{partitions, 1});
+  const ConvGeom g = geom_of(*s, 1);
+  if (checked_mul(s->c, s->h, s->w) >= (int64_t{1} << 31) || g.ow * int64_t{s->sw} >= (int64_t{1} << 30))
+    invalid("image too large for the packed engine (its gathers index with 32-bit offsets)");
+  return packed_workspace_floats(*s, partitions);
+}
+
+OM_API int32_t om_conv_packed_workspace_floats(int64_t* floats, const om_conv_shape* s,
+                                               int32_t partitions) {
+  return guard("om_conv_packed_workspace_floats", [&] {
+    check_ptr("floats", floats, 1);
+    *floats = packed_checks(s, 0, partitions);
+  });
+}
+
+OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const float* weights,
+                                      const float* bias, float* workspace,
+                                      int64_t workspace_floats, int32_t n,
+                                      const om_conv_shape* s, int32_t partitions) {
+  return guard("om_conv_packed_forward", [&] {
+    const int64_t need = packed_checks(s, n, partitions);
+    if (workspace_floats < need)
+      invalid("workspace has %lld floats, the packed engine needs %lld",
+              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    const Sizes z = sizes_of(*s, Plan{partitions, 1});
+    check_ptr("top", top, checked_mul(n, z.out_per));
+    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
+    check_ptr("weights", weights, z.wcount);
+    check_ptr("workspace", workspace, need);
+    if (n == 0) return;
+    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions);
+  });
+}
+
+OM_API int32_t om_conv_packed_backward(float* bottom_diff, float* weight_diff,
+                                       float* bias_diff, const float* top_diff,
+                                       const float* bottom, const float* weights,
+                                       float* workspace, int64_t workspace_floats, int32_t n,
+                                       const om_conv_shape* s, int32_t partitions) {
+  return guard("om_conv_packed_backward", [&] {
+    const int64_t need = packed_checks(s, n, partitions);
+    if (workspace_floats < need)
+      invalid("workspace has %lld floats, the packed engine needs %lld",
+              static_cast<long long>(workspace_floats), static_cast<long long>(need));
+    const Sizes z = sizes_of(*s, Plan{partitions, 1});
+    check_ptr("weight_diff", weight_diff, z.wcount);
+    check_ptr("top_diff", top_diff, checked_mul(n, z.out_per));
+    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
+    check_ptr("weights", weights, z.wcount);
+    check_ptr("workspace", workspace, need);
+    if (n == 0) return;
+    packed_backward(bottom_diff, weight_diff, bias_diff, top_diff, bottom, weights, workspace,
+                    n, *s, partitions);
   });
 }
 

@@ -103,6 +103,15 @@ void cnhw_to_nchw(float* dst, const float* src, const float* bias, int64_t n, in
                   int64_t hw);
 void row_sums_acc(float* sums, const float* m, int64_t rows, int64_t cols);
 
+// ---- conv_packed.cpp (AVX-512; call only when packed_supported(), in conv_engine.cpp) ----
+bool packed_supported();
+int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions);
+void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
+                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions);
+void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
+                     const float* top_diff, const float* bottom, const float* weights,
+                     float* ws, int64_t n, const om_conv_shape& s, int64_t partitions);
+
 // ---- pooling.cpp --------------------------------------------------------------------
 struct PoolGeom {
   int64_t n, c, h, w, oh, ow;

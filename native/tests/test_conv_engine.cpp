@@ -90,6 +90,31 @@ void run_case(const Ref& r, unsigned seed) {
                               w.data(), ws.data(), ws_n, r.n, &r.s, p, b));
     check_close(gwd2, wd, "weight diff (no bottom diff)", p, b);
   }
+  // The packed engine (printed as plan Px0), where the CPU has AVX-512.
+  if (om_conv_packed_supported() != 1) return;
+  for (const int p : {1, 2, 3}) {
+    int64_t ws_n = -1;
+    CHECK_OK(om_conv_packed_workspace_floats(&ws_n, &r.s, p));
+    CHECK(ws_n > 0);
+    std::vector<float> ws(size_t(ws_n), 7.0f);
+    std::vector<float> got(r.out(), 5.0f);
+    CHECK_OK(om_conv_packed_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(),
+                                    ws_n, r.n, &r.s, p));
+    check_close(got, top, "packed forward", p, 0);
+    std::vector<float> gbd(r.in(), 3.0f), gwd(w0), gbias(b0);
+    CHECK_OK(om_conv_packed_backward(gbd.data(), gwd.data(), gbias.data(), top_diff.data(),
+                                     bottom.data(), w.data(), ws.data(), ws_n, r.n, &r.s, p));
+    check_close(gbd, bd, "packed bottom diff", p, 0);
+    check_close(gwd, wd, "packed weight diff", p, 0);
+    check_close(gbias, biasd, "packed bias diff", p, 0);
+    std::vector<float> gwd2(w0);
+    CHECK_OK(om_conv_packed_backward(nullptr, gwd2.data(), nullptr, top_diff.data(),
+                                     bottom.data(), w.data(), ws.data(), ws_n, r.n, &r.s, p));
+    check_close(gwd2, wd, "packed weight diff (no bottom diff)", p, 0);
+    if (ws_n > 1)
+      CHECK(om_conv_packed_forward(got.data(), bottom.data(), w.data(), nullptr, ws.data(),
+                                   ws_n - 1, r.n, &r.s, p) == OM_INVALID_ARGUMENT);
+  }
 }
 
 }  // namespace
@@ -101,6 +126,15 @@ int main() {
   run_case({3, {6, 7, 7, 3, 3, 2, 2, 1, 2, 2, 1, 6, 3}}, 3);      // dilation, 3 groups
   run_case({1, {2, 5, 5, 1, 1, 0, 0, 1, 1, 1, 1, 3, 1}}, 4);      // 1 image, 1x1 kernel
   run_case({0, {2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 3, 1}}, 5);      // empty batch
+  // Shapes for the packed engine's edges: over 256 output columns per partition and a
+  // partial 12-row tile (M 26); stride 4 with 25 outputs per image (panels over 3
+  // images); panels over 2 images (42 outputs), K past 32, 2 groups of M 20.
+  run_case({3, {5, 15, 13, 5, 5, 2, 1, 1, 1, 1, 1, 26, 1}}, 6);
+  run_case({4, {3, 23, 23, 5, 5, 0, 0, 4, 4, 1, 1, 14, 1}}, 7);
+  run_case({3, {8, 8, 9, 3, 3, 1, 1, 1, 1, 1, 1, 40, 2}}, 8);
+  // Packed weights over 512 KiB (M 256, K 576): the forward pass in blocks of lowered
+  // rows, the data gradient in blocks of 256 rows.
+  run_case({2, {64, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 256, 1}}, 9);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4

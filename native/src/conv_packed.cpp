@@ -1,0 +1,620 @@
+// conv_packed.cpp: the packed convolution engine (AVX-512). The batched lowering of
+// conv_engine.cpp, fused into the GEMM: the lowered matrix is never written out whole.
+//
+// Forward. The output columns (image, oy, ox) of a partition are taken 32 at a time (a
+// panel). Each panel is lowered straight from the image into a K x 32 block that stays
+// in the core's cache, and every 12-row tile of packed weights is multiplied with it by
+// one register-blocked kernel (12 x 32 accumulators in 24 zmm registers), which adds the
+// bias and writes the tile straight into the (N, Cout, OH, OW) output: no lowered matrix
+// in memory, no staging matrix, no transpose afterwards.
+// Data gradient. Per panel: the top gradient's 32 columns are packed (M x 32), the
+// kernel multiplies the packed transposed weights with them into a K x 32 block of the
+// lowered gradient, and that block is added back into the image at once (col2im of one
+// panel, still in cache).
+// Weight gradient. Per block of kBlockCols columns: the top gradient is packed as 12-row
+// tiles, the lowered input is gathered as (columns x 32 rows of K) panels, and the
+// kernel accumulates 12 x 32 tiles of the weight gradient.
+//
+// Partitions: as in conv_engine.cpp, P contiguous image ranges run on P OpenMP threads,
+// each with its own slice of the workspace (and private weight and bias gradients,
+// added up in a fixed order afterwards). Nothing here calls BLAS.
+//
+// Everything after the includes is compiled for AVX-512 (the pragma below; the standard
+// headers stay baseline, so no AVX-512 copy of a shared inline function can leak into
+// other files). conv_engine.cpp calls in only when om::packed_supported() is true.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <omp.h>
+
+#include "internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
+
+namespace om {
+namespace {
+
+constexpr int64_t MR = 12;         // rows of a kernel tile (broadcast operand)
+constexpr int64_t NR = 32;         // columns of a kernel tile (two zmm vectors)
+constexpr int64_t kBlockCols = 256; // columns per weight-gradient block
+constexpr int64_t kMacro = 8;       // panels lowered (or packed) together: 256 columns
+constexpr int64_t kL2Bytes = 512 << 10;  // a block of packed weights meant to stay in L2
+constexpr int kMaxSegs = NR + 2;
+
+inline int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// Bits [lo, hi) of a 32-lane mask.
+inline uint32_t lane_bits(int64_t lo, int64_t hi) {
+  if (hi <= lo) return 0;
+  const uint64_t ones = (hi - lo >= 32) ? 0xffffffffull : ((1ull << (hi - lo)) - 1);
+  return static_cast<uint32_t>(ones << lo);
+}
+
+// Where a kernel tile's rows go: lane L of row i at p0 + i*ldc + L when bit L of m0 is
+// set, at p1 + i*ldc + L when bit L of m1 is set (two images of the output in one panel).
+struct Dst {
+  float* p0;
+  float* p1;
+  int64_t ldc;
+  uint32_t m0, m1;
+};
+
+// C tile (mr x 32, masked by dst) = [C +] A (kc x 12, packed) x B (kc x 32, packed) [+ bias].
+inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int64_t mr,
+                   const float* bias, bool acc) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __mmask16 a0 = static_cast<__mmask16>(d.m0), a1 = static_cast<__mmask16>(d.m0 >> 16);
+  const __mmask16 b0 = static_cast<__mmask16>(d.m1), b1 = static_cast<__mmask16>(d.m1 >> 16);
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* r0 = d.p0 + i * d.ldc;
+    float* r1 = d.p1 + i * d.ldc;
+    __m512 v0 = c0[i], v1 = c1[i];
+    if (bias != nullptr) {
+      const __m512 bb = _mm512_set1_ps(bias[i]);
+      v0 = _mm512_add_ps(v0, bb);
+      v1 = _mm512_add_ps(v1, bb);
+    }
+    if (acc) {
+      v0 = _mm512_add_ps(v0, _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(a0, r0), b0, r1));
+      v1 = _mm512_add_ps(v1, _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(a1, r0 + 16), b1, r1 + 16));
+    }
+    _mm512_mask_storeu_ps(r0, a0, v0);
+    _mm512_mask_storeu_ps(r0 + 16, a1, v1);
+    if (d.m1 != 0) {
+      _mm512_mask_storeu_ps(r1, b0, v0);
+      _mm512_mask_storeu_ps(r1 + 16, b1, v1);
+    }
+  }
+}
+
+struct Shape {
+  ConvGeom g;     // n unused
+  int64_t group, cout;
+  int64_t m, k;   // per group: output channels, lowered rows
+  int64_t ohw, in_per, out_per, hw, khw;
+  int64_t tiles_m, tiles_k;
+};
+
+Shape shape_of(const om_conv_shape& s) {
+  Shape z{};
+  ConvGeom& g = z.g;
+  g.c = s.c; g.h = s.h; g.w = s.w;
+  g.kh = s.kh; g.kw = s.kw; g.ph = s.ph; g.pw = s.pw;
+  g.sh = s.sh; g.sw = s.sw; g.dh = s.dh; g.dw = s.dw;
+  g.oh = (g.h + 2 * g.ph - (g.dh * (g.kh - 1) + 1)) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - (g.dw * (g.kw - 1) + 1)) / g.sw + 1;
+  z.group = s.group;
+  z.cout = s.cout;
+  z.m = s.cout / s.group;
+  z.khw = g.kh * g.kw;
+  z.k = g.c / s.group * z.khw;
+  z.ohw = g.oh * g.ow;
+  z.hw = g.h * g.w;
+  z.in_per = g.c * z.hw;
+  z.out_per = z.cout * z.ohw;
+  z.tiles_m = ceil_div(z.m, MR);
+  z.tiles_k = ceil_div(z.k, MR);
+  return z;
+}
+
+// A run of panel lanes [lane, lane + len) that are consecutive ox of one output row,
+// with what every lowered row needs of it: the image's offset, and the input row and
+// column of its first lane for kernel offset (0, 0).
+struct Seg {
+  int64_t img, iy0, xs0, len, lane;
+};
+
+int segments(const Shape& z, int64_t n0, int64_t nr, Seg* out) {
+  int count = 0;
+  const ConvGeom& g = z.g;
+  for (int64_t lane = 0, n = n0; lane < nr;) {
+    const int64_t img = n / z.ohw, q = n % z.ohw, oy = q / g.ow, ox = q % g.ow;
+    const int64_t len = std::min(g.ow - ox, nr - lane);
+    out[count++] = Seg{img * z.in_per, oy * g.sh - g.ph, ox * g.sw - g.pw, len, lane};
+    lane += len;
+    n += len;
+  }
+  return count;
+}
+
+// The lanes of seg whose input column x = xs + j*sw (j = lane - seg.lane) lies in [0, w).
+inline uint32_t valid_lanes(const Seg& seg, int64_t xs, int64_t sw, int64_t w) {
+  int64_t jl, jh;
+  if (sw == 1) {
+    jl = std::clamp<int64_t>(-xs, 0, seg.len);
+    jh = std::clamp<int64_t>(w - xs, 0, seg.len);
+  } else {
+    jl = std::clamp<int64_t>(ceil_div(-xs, sw), 0, seg.len);
+    jh = std::clamp<int64_t>(ceil_div(w - xs, sw), 0, seg.len);
+  }
+  return lane_bits(seg.lane + jl, seg.lane + jh);
+}
+
+// Lane L (0..15) of a half: L * stride.
+inline __m512i lane_times(int64_t stride) {
+  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  return _mm512_mullo_epi32(iota, _mm512_set1_epi32(static_cast<int>(stride)));
+}
+
+// One panel's reads for one kernel offset (i, j): per segment that touches the image,
+// where its lanes start relative to a channel plane and which lanes are inside. The same
+// for every channel, so a panel computes them once (kh*kw*segments) and then lowers each
+// of its K rows with a couple of masked loads per segment.
+struct Tap {
+  int64_t row;      // offset of the input row (image + iy*w) in the plane
+  int32_t x;        // input column of lane 0 (stride 1: row + x + L is lane L's element)
+  uint32_t mask;    // lanes read
+};
+
+// A panel's taps in the workspace: taps of offset r are tap[start[r] .. start[r + 1]).
+struct Taps {
+  int64_t khw;
+  Tap* tap;
+  int32_t* start;
+};
+
+// Floats of workspace for one panel's taps (at most kMaxSegs per offset).
+int64_t taps_floats(const Shape& z) {
+  return round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
+}
+
+Taps taps_at(float* at, const Shape& z) {
+  Tap* tap = reinterpret_cast<Tap*>(at);
+  return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs)};
+}
+
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg) {
+  const ConvGeom& g = z.g;
+  int32_t count = 0;
+  for (int64_t i = 0, r = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j, ++r) {
+      t.start[r] = count;
+      for (int s = 0; s < nseg; ++s) {
+        const Seg& seg = segs[s];
+        const int64_t iy = seg.iy0 + i * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        const int64_t xs = seg.xs0 + j * g.dw;
+        const uint32_t m = valid_lanes(seg, xs, g.sw, g.w);
+        if (m == 0) continue;
+        t.tap[count++] = Tap{seg.img + iy * g.w, static_cast<int32_t>(xs - seg.lane * g.sw), m};
+      }
+    }
+  t.start[z.khw] = count;
+}
+
+// Rows [0, k) of a group's lowered input for one panel: bp[k][32] (lanes outside 0).
+void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t) {
+  const ConvGeom& g = z.g;
+  const __m512i step = lane_times(g.sw);
+  const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
+  for (int64_t c = 0, k = 0; c < g.c / z.group; ++c) {
+    const float* plane = bottom + (cg + c) * z.hw;
+    for (int64_t r = 0; r < t.khw; ++r, ++k) {
+      __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+      for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
+        const Tap& tp = t.tap[s];
+        const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
+        if (g.sw == 1) {
+          const float* src = plane + tp.row + tp.x;  // lane L reads src[L]
+          v0 = _mm512_mask_loadu_ps(v0, m0, src);
+          v1 = _mm512_mask_loadu_ps(v1, m1, src + 16);
+        } else {
+          const float* row = plane + tp.row;  // lane L reads row[x + L * sw]
+          const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);
+          v0 = _mm512_mask_i32gather_ps(v0, m0, x0, row, 4);
+          v1 = _mm512_mask_i32gather_ps(v1, m1, _mm512_add_epi32(x0, half), row, 4);
+        }
+      }
+      _mm512_storeu_ps(bp + k * NR, v0);
+      _mm512_storeu_ps(bp + k * NR + 16, v1);
+    }
+  }
+}
+
+// bottom_diff += rows [k0, k1) of one panel's lowered gradient (dcol[k - k0][32]), for
+// the group whose first channel is cg.
+void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t cg,
+                  int64_t k0, int64_t k1, const Taps& t) {
+  const ConvGeom& g = z.g;
+  const __m512i step = lane_times(g.sw);
+  const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
+  for (int64_t k = k0; k < k1; ++k) {
+    const int64_t c = k / t.khw, r = k % t.khw;
+    float* plane = bottom_diff + (cg + c) * z.hw;
+    const float* dk = dcol + (k - k0) * NR;
+    const __m512 d0 = _mm512_loadu_ps(dk), d1 = _mm512_loadu_ps(dk + 16);
+    for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
+      const Tap& tp = t.tap[s];
+      const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
+      if (g.sw == 1) {
+        float* dst = plane + tp.row + tp.x;
+        if (m0) _mm512_mask_storeu_ps(dst, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, dst), d0));
+        if (m1) _mm512_mask_storeu_ps(dst + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, dst + 16), d1));
+      } else {
+        float* row = plane + tp.row;
+        const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);
+        const __m512i x1 = _mm512_add_epi32(x0, half);
+        if (m0) {
+          const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, x0, row, 4);
+          _mm512_mask_i32scatter_ps(row, m0, x0, _mm512_add_ps(cur, d0), 4);
+        }
+        if (m1) {
+          const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, x1, row, 4);
+          _mm512_mask_i32scatter_ps(row, m1, x1, _mm512_add_ps(cur, d1), 4);
+        }
+      }
+    }
+  }
+}
+
+// Where the panel's 32 output columns lie in an (N, channels, OH*OW) tensor: channel ch of
+// the panel's first image at p0 (+ lane), of the next image at p1 (+ lane). False when the
+// panel spans more than two images (OH*OW < 32): the caller goes lane by lane.
+bool panel_dst(const Shape& z, float* base, int64_t n0, int64_t nr, int64_t ch, Dst& d) {
+  const int64_t img = n0 / z.ohw, q = n0 % z.ohw, split = z.ohw - q;
+  if (nr > split && nr - split > z.ohw) return false;
+  d.p0 = base + img * z.out_per + ch * z.ohw + q;
+  d.ldc = z.ohw;
+  if (nr <= split) {
+    d.p1 = d.p0;
+    d.m0 = lane_bits(0, nr);
+    d.m1 = 0;
+  } else {
+    d.p1 = base + (img + 1) * z.out_per + ch * z.ohw - split;
+    d.m0 = lane_bits(0, split);
+    d.m1 = lane_bits(split, nr);
+  }
+  return true;
+}
+
+// Lowered rows per multiply in the forward pass (the packed weights' block in L2), and
+// lowered rows per block of the data gradient.
+int64_t forward_kc(const Shape& z) {
+  const int64_t whole = z.tiles_m * MR * z.k * 4;
+  if (whole <= kL2Bytes) return z.k;
+  return std::max<int64_t>(64, kL2Bytes / (z.tiles_m * MR * 4) / 8 * 8);
+}
+int64_t backward_kb(const Shape& z) {
+  const int64_t rows = std::max<int64_t>(MR, kL2Bytes / 2 / (std::max<int64_t>(z.m, 1) * 4) / MR * MR);
+  return std::min(rows, z.tiles_k * MR);
+}
+
+struct Work {  // floats of workspace
+  int64_t shared;                                  // packed weights, all groups
+  int64_t panels, stage, dy, dcol, ablock, bblock, taps, grad, per_part;
+};
+
+Work work_of(const Shape& z, int64_t partitions) {
+  Work w{};
+  w.shared = round_up(z.group * std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m), 16);
+  w.panels = round_up(z.k * NR * kMacro, 16);
+  w.stage = MR * NR;
+  w.dy = round_up(z.m * NR * kMacro, 16);
+  w.dcol = round_up(backward_kb(z) * NR * kMacro, 16);
+  w.ablock = round_up(z.tiles_m * MR * kBlockCols, 16);
+  w.bblock = round_up(kBlockCols * NR, 16);
+  w.taps = taps_floats(z) * kMacro;
+  w.grad = partitions > 1 ? round_up(z.group * z.m * z.k + z.cout, 16) : 0;
+  // The forward pass uses panels and stage, the backward pass dy to bblock.
+  w.per_part = std::max(w.panels + w.stage, w.dy + w.dcol + w.ablock + w.bblock) + w.taps + w.grad;
+  return w;
+}
+
+// Weights (Cout, K) of every group as 12-row tiles, K deep: ap[g][tile][k][12].
+void pack_weights(float* ap, const float* w, const Shape& z) {
+  for (int64_t g = 0; g < z.group; ++g)
+    for (int64_t t = 0; t < z.tiles_m; ++t) {
+      float* d = ap + (g * z.tiles_m + t) * MR * z.k;
+      for (int64_t i = 0; i < MR; ++i) {
+        const int64_t m = t * MR + i;
+        const float* src = w + (g * z.m + std::min(m, z.m - 1)) * z.k;
+        for (int64_t k = 0; k < z.k; ++k) d[k * MR + i] = m < z.m ? src[k] : 0.0f;
+      }
+    }
+}
+
+// Transposed weights (K, M) of every group as 12-row tiles of K, M deep: ap[g][tile][m][12].
+void pack_weights_t(float* ap, const float* w, const Shape& z) {
+  for (int64_t g = 0; g < z.group; ++g)
+    for (int64_t t = 0; t < z.tiles_k; ++t) {
+      float* d = ap + (g * z.tiles_k + t) * MR * z.m;
+      for (int64_t m = 0; m < z.m; ++m) {
+        const float* src = w + (g * z.m + m) * z.k + t * MR;
+        for (int64_t i = 0; i < MR; ++i) d[m * MR + i] = t * MR + i < z.k ? src[i] : 0.0f;
+      }
+    }
+}
+
+template <class Body>
+void for_partitions(int64_t n, int64_t p, Body&& body) {
+  if (p == 1) {
+    body(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  const int team = static_cast<int>(std::min<int64_t>(p, threads()));
+#pragma omp parallel for schedule(static, 1) num_threads(team)
+  for (int64_t part = 0; part < p; ++part) body(part, n * part / p, n * (part + 1) / p);
+}
+
+}  // namespace
+
+int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
+  const Work w = work_of(shape_of(s), partitions);
+  return checked_mul(w.per_part, partitions) + w.shared;
+}
+
+void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
+                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
+  const Shape z = shape_of(s);
+  const Work w = work_of(z, partitions);
+  const int64_t kc_max = forward_kc(z);
+  float* ap = ws;
+  pack_weights(ap, weights, z);
+  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
+    float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
+    float* stage = bp + w.panels;                    // MR x 32, panels over 3+ images
+    Taps taps = taps_at(bp + (w.per_part - w.grad - w.taps), z);
+    Seg segs[kMaxSegs];
+    const int64_t nhi = hi * z.ohw;
+    // Groups outermost: a group's packed weights stay in cache over all its panels.
+    for (int64_t g = 0; g < z.group; ++g) {
+      const int64_t cg = g * (z.g.c / z.group);
+      for (int64_t mac = lo * z.ohw; mac < nhi; mac += NR * kMacro) {
+        const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+        for (int64_t j = 0; j < panels; ++j) {
+          const int64_t n0 = mac + j * NR;
+          make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
+          lower_panel(bp + j * z.k * NR, bottom, z, cg, taps);
+        }
+        // Blocks of kc lowered rows: the weights' block stays in L2 over the panels.
+        for (int64_t pc = 0; pc < z.k; pc += kc_max) {
+          const int64_t kc = std::min(kc_max, z.k - pc);
+          for (int64_t j = 0; j < panels; ++j) {
+            const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
+            const float* b = bp + j * z.k * NR;
+            for (int64_t t = 0; t < z.tiles_m; ++t) {
+              const int64_t ch = g * z.m + t * MR, mr = std::min(MR, z.m - t * MR);
+              const float* a = ap + (g * z.tiles_m + t) * MR * z.k;
+              const float* bias_t = bias != nullptr && pc == 0 ? bias + ch : nullptr;
+              Dst d{};
+              if (panel_dst(z, top, n0, nr, ch, d)) {
+                kernel(kc, a + pc * MR, b + pc * NR, d, mr, bias_t, pc > 0);
+                continue;
+              }
+              if (pc > 0) continue;  // the whole product was written at pc == 0
+              kernel(z.k, a, b, Dst{stage, stage, NR, lane_bits(0, nr), 0}, mr, bias_t, false);
+              for (int64_t l = 0; l < nr; ++l) {
+                const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
+                for (int64_t i = 0; i < mr; ++i)
+                  top[img * z.out_per + (ch + i) * z.ohw + q] = stage[i * NR + l];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
+                     const float* top_diff, const float* bottom, const float* weights,
+                     float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
+  const Shape z = shape_of(s);
+  const Work w = work_of(z, partitions);
+  const int64_t wcount = z.group * z.m * z.k;
+  float* awt = ws;
+  if (bottom_diff != nullptr) pack_weights_t(awt, weights, z);
+  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
+    float* dy = ws + w.shared + part * w.per_part;  // kMacro panels of M x 32
+    float* dcol = dy + w.dy;                         // kMacro blocks of kb x 32
+    float* ablock = dcol + w.dcol;
+    float* bblock = ablock + w.ablock;
+    float* wd = weight_diff;
+    float* bd = bias_diff;
+    if (partitions > 1) {
+      wd = dy + (w.per_part - w.grad);
+      bd = wd + wcount;
+      std::fill(wd, wd + wcount + z.cout, 0.0f);
+    }
+    const int64_t nlo = lo * z.ohw, nhi = hi * z.ohw;
+    const ConvGeom& g = z.g;
+
+    // ---- weight and bias gradients: blocks of kBlockCols columns
+    int64_t cimg[kBlockCols], cy[kBlockCols], cx[kBlockCols];  // per column: image offset, iy0, ix0
+    for (int64_t nb0 = nlo; nb0 < nhi; nb0 += kBlockCols) {
+      const int64_t nbn = std::min(kBlockCols, nhi - nb0);
+      for (int64_t c = 0; c < nbn; ++c) {
+        const int64_t nn = nb0 + c, q = nn % z.ohw;
+        cimg[c] = nn / z.ohw * z.in_per;
+        cy[c] = q / g.ow * g.sh - g.ph;
+        cx[c] = q % g.ow * g.sw - g.pw;
+      }
+      for (int64_t gi = 0; gi < z.group; ++gi) {
+        // The top gradient's rows as 12-row tiles: ablock[tile][col][12]; bias sums.
+        for (int64_t m = 0; m < z.tiles_m * MR; ++m) {
+          float* d = ablock + (m / MR) * kBlockCols * MR + m % MR;
+          if (m >= z.m) {
+            for (int64_t c = 0; c < nbn; ++c) d[c * MR] = 0.0f;
+            continue;
+          }
+          float sum = 0.0f;
+          for (int64_t c = 0; c < nbn;) {
+            const int64_t nn = nb0 + c, img = nn / z.ohw, q = nn % z.ohw;
+            const int64_t len = std::min(z.ohw - q, nbn - c);
+            const float* src = top_diff + img * z.out_per + (gi * z.m + m) * z.ohw + q;
+            for (int64_t l = 0; l < len; ++l) {
+              d[(c + l) * MR] = src[l];
+              sum += src[l];
+            }
+            c += len;
+          }
+          if (bd != nullptr) bd[gi * z.m + m] += sum;
+        }
+        const int64_t cg = gi * (g.c / z.group);
+        for (int64_t kp = 0; kp < z.k; kp += NR) {
+          const int64_t kn = std::min(NR, z.k - kp);
+          // Lowered input, transposed: bblock[col][32 rows of K], by gathers.
+          alignas(64) int32_t off[NR], oy[NR], ox[NR];
+          for (int64_t l = 0; l < NR; ++l) {
+            const int64_t k = std::min(kp + l, z.k - 1), c = k / z.khw, r = k % z.khw;
+            const int64_t i = r / g.kw, j = r % g.kw;
+            off[l] = static_cast<int32_t>((cg + c) * z.hw + i * g.dh * g.w + j * g.dw);
+            oy[l] = static_cast<int32_t>(i * g.dh);
+            ox[l] = static_cast<int32_t>(j * g.dw);
+          }
+          const uint32_t kmask = lane_bits(0, kn);
+          const __m512i off0 = _mm512_load_si512(off), off1 = _mm512_load_si512(off + 16);
+          const __m512i oy0 = _mm512_load_si512(oy), oy1 = _mm512_load_si512(oy + 16);
+          const __m512i ox0 = _mm512_load_si512(ox), ox1 = _mm512_load_si512(ox + 16);
+          const __m512i hv = _mm512_set1_epi32(static_cast<int>(g.h));
+          const __m512i wv = _mm512_set1_epi32(static_cast<int>(g.w));
+          const int64_t ylast = (g.kh - 1) * g.dh, xlast = (g.kw - 1) * g.dw;
+          for (int64_t c = 0; c < nbn; ++c) {
+            const int64_t iy0 = cy[c], ix0 = cx[c];
+            const float* im = bottom + cimg[c];
+            const __m512i at = _mm512_set1_epi32(static_cast<int>(iy0 * g.w + ix0));
+            __mmask16 k0 = static_cast<__mmask16>(kmask), k1 = static_cast<__mmask16>(kmask >> 16);
+            if (iy0 < 0 || iy0 + ylast >= g.h || ix0 < 0 || ix0 + xlast >= g.w) {
+              const __m512i y0 = _mm512_set1_epi32(static_cast<int>(iy0));
+              const __m512i x0 = _mm512_set1_epi32(static_cast<int>(ix0));
+              const __m512i ya = _mm512_add_epi32(y0, oy0), yb = _mm512_add_epi32(y0, oy1);
+              const __m512i xa = _mm512_add_epi32(x0, ox0), xb = _mm512_add_epi32(x0, ox1);
+              const __m512i zero = _mm512_setzero_si512();
+              k0 = _mm512_mask_cmpge_epi32_mask(k0, ya, zero);
+              k0 = _mm512_mask_cmplt_epi32_mask(k0, ya, hv);
+              k0 = _mm512_mask_cmpge_epi32_mask(k0, xa, zero);
+              k0 = _mm512_mask_cmplt_epi32_mask(k0, xa, wv);
+              k1 = _mm512_mask_cmpge_epi32_mask(k1, yb, zero);
+              k1 = _mm512_mask_cmplt_epi32_mask(k1, yb, hv);
+              k1 = _mm512_mask_cmpge_epi32_mask(k1, xb, zero);
+              k1 = _mm512_mask_cmplt_epi32_mask(k1, xb, wv);
+            }
+            const __m512 v0 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k0, _mm512_add_epi32(off0, at), im, 4);
+            const __m512 v1 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k1, _mm512_add_epi32(off1, at), im, 4);
+            _mm512_storeu_ps(bblock + c * NR, v0);
+            _mm512_storeu_ps(bblock + c * NR + 16, v1);
+          }
+          for (int64_t t = 0; t < z.tiles_m; ++t) {
+            const int64_t mr = std::min(MR, z.m - t * MR);
+            float* c0 = wd + (gi * z.m + t * MR) * z.k + kp;
+            kernel(nbn, ablock + t * kBlockCols * MR, bblock, Dst{c0, c0, z.k, kmask, 0}, mr,
+                   nullptr, true);
+          }
+        }
+      }
+    }
+
+    // ---- data gradient: kMacro panels at a time, in blocks of kb lowered rows (the
+    // block's packed weights stay in L2 over the panels)
+    if (bottom_diff == nullptr) return;
+    std::fill(bottom_diff + lo * z.in_per, bottom_diff + hi * z.in_per, 0.0f);
+    const int64_t kb_max = backward_kb(z);
+    Seg segs[kMaxSegs];
+    Taps taps[kMacro];
+    for (int64_t j = 0; j < kMacro; ++j)
+      taps[j] = taps_at(dy + (w.per_part - w.grad - w.taps) + j * taps_floats(z), z);
+    for (int64_t gi = 0; gi < z.group; ++gi) {
+      const int64_t cg = gi * (g.c / z.group);
+      for (int64_t mac = nlo; mac < nhi; mac += NR * kMacro) {
+        const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+        for (int64_t j = 0; j < panels; ++j) {
+          const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
+          make_taps(taps[j], z, segs, segments(z, n0, nr, segs));
+          // The top gradient's 32 columns: dy[m][32], lanes past the panel 0.
+          float* dyj = dy + j * z.m * NR;
+          Dst src{};
+          const bool two = panel_dst(z, const_cast<float*>(top_diff), n0, nr, gi * z.m, src);
+          for (int64_t m = 0; m < z.m; ++m) {
+            if (!two) {
+              for (int64_t l = 0; l < NR; ++l) {
+                const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
+                dyj[m * NR + l] = l < nr ? top_diff[img * z.out_per + (gi * z.m + m) * z.ohw + q] : 0.0f;
+              }
+              continue;
+            }
+            const float* r0 = src.p0 + m * z.ohw;
+            const float* r1 = src.p1 + m * z.ohw;
+            const __m512 v0 = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(src.m0), r0),
+                                                   static_cast<__mmask16>(src.m1), r1);
+            const __m512 v1 = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(src.m0 >> 16), r0 + 16),
+                                                   static_cast<__mmask16>(src.m1 >> 16), r1 + 16);
+            _mm512_storeu_ps(dyj + m * NR, v0);
+            _mm512_storeu_ps(dyj + m * NR + 16, v1);
+          }
+        }
+        for (int64_t kb0 = 0; kb0 < z.k; kb0 += kb_max) {
+          const int64_t kb1 = std::min(z.k, kb0 + kb_max);
+          for (int64_t j = 0; j < panels; ++j)
+            for (int64_t t = kb0 / MR; t * MR < kb1; ++t) {
+              float* c0 = dcol + j * kb_max * NR + (t * MR - kb0) * NR;
+              kernel(z.m, awt + (gi * z.tiles_k + t) * MR * z.m, dy + j * z.m * NR,
+                     Dst{c0, c0, NR, 0xffffffffu, 0}, std::min(MR, z.k - t * MR), nullptr, false);
+            }
+          for (int64_t j = 0; j < panels; ++j)
+            col2im_panel(bottom_diff, dcol + j * kb_max * NR, z, cg, kb0, kb1, taps[j]);
+        }
+      }
+    }
+  });
+  if (partitions == 1) return;
+  const int64_t total = wcount + z.cout;
+  const bool par = total >= kParallelMin;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
+  for (int64_t i = 0; i < total; ++i) {
+    float acc = 0.0f;
+    for (int64_t part = 0; part < partitions; ++part)
+      acc += ws[w.shared + part * w.per_part + (w.per_part - w.grad) + i];
+    if (i < wcount) {
+      weight_diff[i] += acc;
+    } else if (bias_diff != nullptr) {
+      bias_diff[i - wcount] += acc;
+    }
+  }
+}
+
+}  // namespace om
+
+#pragma GCC pop_options
