@@ -14,6 +14,9 @@ public sealed unsafe partial class CudaDevice
 {
     public int ConvMaxPartitions => 1;
 
+    /// <summary>Batched and Caffe's plans map onto the GPU's lowering; the packed engine is the CPU's.</summary>
+    public bool ConvSupports(ConvMode mode) => mode != ConvMode.Packed;
+
     private static long ImagesPerLowering(in ConvPlan plan) => plan.Mode == ConvMode.Caffe ? 1 : Math.Max(1, plan.ImagesPerLowering);
 
     public long ConvWorkspaceFloats(in ConvShape shape, in ConvPlan plan)

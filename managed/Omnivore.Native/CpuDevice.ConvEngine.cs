@@ -1,5 +1,6 @@
 // CpuDevice.ConvEngine: IDevice.ConvEngine as calls into omnivore_conv_engine.h; the
-// native side runs the partitions concurrently (OpenMP) with single-threaded sgemm.
+// native side runs the partitions concurrently (OpenMP) with single-threaded sgemm, or
+// with the packed engine's own kernel (plans of mode Packed, on CPUs with AVX-512).
 using Omnivore.Core;
 using static Omnivore.Native.NativeMethods;
 
@@ -25,10 +26,19 @@ public sealed unsafe partial class CpuDevice
 
     public int ConvMaxPartitions => Threads;
 
+    private static readonly bool PackedSupported = om_conv_packed_supported() == 1;
+
+    public bool ConvSupports(ConvMode mode) => mode != ConvMode.Packed || PackedSupported;
+
     public long ConvWorkspaceFloats(in ConvShape shape, in ConvPlan plan)
     {
         var s = Native(shape);
         long floats;
+        if (plan.Mode == ConvMode.Packed)
+        {
+            Check(om_conv_packed_workspace_floats(&floats, &s, plan.Partitions), "om_conv_packed_workspace_floats");
+            return floats;
+        }
         Check(om_conv_workspace_floats(&floats, &s, plan.Partitions, plan.ImagesPerLowering), "om_conv_workspace_floats");
         return floats;
     }
@@ -39,6 +49,12 @@ public sealed unsafe partial class CpuDevice
         CheckSizes(n, shape, top, bottom, weights);
         if (!bias.IsNull && bias.Length < shape.NumOutput) throw new ArgumentException("bias is shorter than num_output");
         var s = Native(shape);
+        if (plan.Mode == ConvMode.Packed)
+        {
+            Check(om_conv_packed_forward(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
+                plan.Partitions), "om_conv_packed_forward");
+            return;
+        }
         Check(om_conv_forward(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
             plan.Partitions, plan.ImagesPerLowering), "om_conv_forward");
     }
@@ -52,6 +68,12 @@ public sealed unsafe partial class CpuDevice
         if (!bottomDiff.IsNull && bottomDiff.Length < n * shape.InPerImage) throw new ArgumentException("bottom diff is too small");
         if (!biasDiff.IsNull && biasDiff.Length < shape.NumOutput) throw new ArgumentException("bias diff is shorter than num_output");
         var s = Native(shape);
+        if (plan.Mode == ConvMode.Packed)
+        {
+            Check(om_conv_packed_backward(F(bottomDiff), F(weightDiff), F(biasDiff), F(topDiff), F(bottom), F(weights),
+                F(workspace), workspace.Length, n, &s, plan.Partitions), "om_conv_packed_backward");
+            return;
+        }
         Check(om_conv_backward(F(bottomDiff), F(weightDiff), F(biasDiff), F(topDiff), F(bottom), F(weights),
             F(workspace), workspace.Length, n, &s, plan.Partitions, plan.ImagesPerLowering), "om_conv_backward");
     }

@@ -1,7 +1,8 @@
 // BenchReport: the macro harness's results and how they are printed and saved: one block
 // per workload with Omnivore's measured rows (per convolution mode) and the recorded rows
 // of other systems, images/s, GFLOP/s, share of the sgemm peak, and ratios; then the
-// share of each non-GEMM layer in the iteration; plus JSON and CSV files of the rows.
+// share of each non-GEMM layer in the iteration, and each conv layer's time per mode
+// against Caffe's strategy; plus JSON and CSV files of the rows.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -65,8 +66,9 @@ public static class BenchReport
             sb.AppendLine();
             sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:G4} GFLOP per image; medians of {4} iterations after {5} warm-up, {6} threads",
                 group.Key, first.NetFile, first.Batch, first.GflopPerImage, first.Iterations, first.Warmup, first.Threads));
-            sb.AppendLine(string.Format(Inv, Row, "source", "timed", "ms/iter", "images/s", "GFLOP/s", "% peak", "batched ÷ row"));
-            var batched = rows.FirstOrDefault(r => r.Mode == ConvModes.Batched);
+            // The reference row: the engine's own choice ("auto", what `train` runs), else batched.
+            var batched = rows.FirstOrDefault(r => r.Mode == ConvModes.Auto) ?? rows.FirstOrDefault(r => r.Mode == ConvModes.Batched);
+            sb.AppendLine(string.Format(Inv, Row, "source", "timed", "ms/iter", "images/s", "GFLOP/s", "% peak", $"{batched?.Mode ?? "-"} ÷ row"));
             foreach (var r in rows)
             {
                 sb.AppendLine(Line($"Omnivore {r.Mode} (measured)", "fwd+bwd+upd", r.IterationMs, r.ImagesPerSecond, r.Gflops, r.PercentOfSgemmPeak,
@@ -87,10 +89,14 @@ public static class BenchReport
                     first.GflopPerImage * cell.ImagesPerSecond, double.NaN, ours / cell.ImagesPerSecond));
             }
             var modes = rows.ToDictionary(r => r.Mode);
-            if (modes.TryGetValue(ConvModes.Batched, out var b) && modes.TryGetValue(ConvModes.Caffe, out var c))
-                sb.AppendLine(string.Format(Inv, "batched / Caffe-strategy ratio (measured side by side): {0:F2}x images/s", b.ImagesPerSecond / c.ImagesPerSecond));
+            if (modes.TryGetValue(ConvModes.Caffe, out var c))
+            {
+                foreach (var b in rows.Where(r => r.Mode != ConvModes.Caffe))
+                    sb.AppendLine(string.Format(Inv, "{0} / Caffe-strategy ratio (measured side by side): {1:F2}x images/s", b.Mode, b.ImagesPerSecond / c.ImagesPerSecond));
+                sb.Append(ConvLayers(rows, c));
+            }
             else
-                sb.AppendLine("batched / Caffe-strategy ratio: n/a (only the batched mode is available in this build)");
+                sb.AppendLine("ratio to Caffe's strategy: n/a (the caffe mode was not run)");
             foreach (var r in rows)
             {
                 var nonGemm = r.Layers.Where(l => !IsGemm(l.Type)).OrderByDescending(l => l.SharePercent).ToList();
@@ -98,6 +104,24 @@ public static class BenchReport
                     nonGemm.Sum(l => l.SharePercent),
                     string.Join(", ", nonGemm.Where(l => l.SharePercent >= 0.5).Select(l => string.Format(Inv, "{0} {1:F1}%", l.Name, l.SharePercent)))));
             }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Each conv layer's forward + backward ms per mode, and Caffe's strategy ÷ it (above 1: faster than Caffe's).</summary>
+    private static string ConvLayers(IReadOnlyList<BenchResult> rows, BenchResult caffe)
+    {
+        var sb = new StringBuilder();
+        foreach (var layer in caffe.Layers.Where(l => l.Type == "Convolution"))
+        {
+            double caffeMs = layer.ForwardMs + layer.BackwardMs;
+            var cells = rows.Where(r => r.Mode != ConvModes.Caffe).Select(r =>
+            {
+                var l = r.Layers.FirstOrDefault(x => x.Name == layer.Name);
+                double ms = l is null ? double.NaN : l.ForwardMs + l.BackwardMs;
+                return string.Format(Inv, "{0} {1:F1} ms ({2:F2}x)", r.Mode, ms, caffeMs / ms);
+            });
+            sb.AppendLine(string.Format(Inv, "  {0}, fwd+bwd: caffe {1:F1} ms; {2}", layer.Name, caffeMs, string.Join("; ", cells)));
         }
         return sb.ToString();
     }

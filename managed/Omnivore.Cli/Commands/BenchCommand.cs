@@ -25,7 +25,7 @@ public static class BenchCommand
     {
         var nets = new Option<string?>("--nets") { Description = "folder of the benchmark nets and RECORDED.md (default: shared/caffe/bench above the working directory)" };
         var only = new Option<string?>("--only") { Description = "comma-separated net files to run (default: the CaffeNet b64, b256 and LeNet b64 nets)" };
-        var modes = new Option<string?>("--modes") { Description = $"comma-separated convolution modes (default: all available: {string.Join(",", ConvModes.Available)})" };
+        var modes = new Option<string?>("--modes") { Description = $"comma-separated convolution modes (default: all this CPU runs of {string.Join(",", ConvModes.All)})" };
         var iterations = new Option<int>("--iterations") { Description = "timed iterations per net and mode, at least (see --min-seconds); medians are reported", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "results file stem: writes STEM.json and STEM.csv", DefaultValueFactory = _ => "build/bench/results" };
@@ -51,14 +51,15 @@ public static class BenchCommand
             .Select(f => Path.Combine(dir, f)).ToList();
         foreach (var f in files)
             if (!File.Exists(f)) throw new OmnivoreException($"benchmark net '{f}' not found");
-        var modes = modeList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
-                    ?? ConvModes.Available.ToList();
-        foreach (var m in modes)
-            if (!ConvModes.Available.Contains(m))
-                throw new OmnivoreException($"--modes: '{m}' is not available in this build (available: {string.Join(", ", ConvModes.Available)})");
         var recorded = RecordedFigures.Load(Path.Combine(dir, "RECORDED.md"));
 
         using var device = DeviceChoice.Open(false, threads, "bench");
+        var available = ConvModes.Available(device);
+        var modes = modeList?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+                    ?? available.ToList();
+        foreach (var m in modes)
+            if (!available.Contains(m))
+                throw new OmnivoreException($"--modes: '{m}' is not available on this machine (available: {string.Join(", ", available)}; packed needs AVX-512)");
         int deviceThreads = TimeCommand.DeviceThreads(device);
         var peak = TimeCommand.Peak(deviceThreads);
         // The machines drift: the sgemm peak the percentages divide by is measured in this run,

@@ -1,5 +1,5 @@
 // ConvEngineCli: the convolution engine's command-line options, shared by `train` and
-// `time`: --conv-mode auto|batched|caffe, --partitions P, --images-per-lowering B,
+// `time`: --conv-mode auto|batched|packed|caffe, --partitions P, --images-per-lowering B,
 // --memory-budget MiB, --no-probe, --conv-cache FILE. Forced values win over the probe;
 // the rest is probed (and cached per machine) unless --no-probe.
 using System.CommandLine;
@@ -12,7 +12,7 @@ public sealed class ConvEngineCli
 {
     public Option<string> Mode { get; } = new("--conv-mode")
     {
-        Description = "convolution engine: auto (probe batched plans and Caffe's per-image mode), batched, or caffe",
+        Description = "convolution engine: auto (probe batched and packed plans and Caffe's per-image mode), batched (lowering + sgemm), packed (lowering fused into Omnivore's AVX-512 kernel), or caffe",
         DefaultValueFactory = _ => "auto",
     };
     public Option<int?> Partitions { get; } = new("--partitions") { Description = "batched mode: partitions of the batch run concurrently (default: probed)" };
@@ -46,7 +46,8 @@ public sealed class ConvEngineCli
             "auto" => partitions is not null || imagesPerLowering is not null ? ConvMode.Batched : null,
             "batched" => ConvMode.Batched,
             "caffe" => ConvMode.Caffe,
-            _ => throw new OmnivoreException($"--conv-mode must be auto, batched or caffe, not '{mode}'"),
+            "packed" => ConvMode.Packed,
+            _ => throw new OmnivoreException($"--conv-mode must be auto, batched, packed or caffe, not '{mode}'"),
         };
         if (budgetMiB <= 0) throw new OmnivoreException($"--memory-budget must be positive (got {budgetMiB})");
         var o = new ConvEngineOptions

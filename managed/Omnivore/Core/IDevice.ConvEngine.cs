@@ -2,20 +2,25 @@
 // execution plan (ConvPlan): P partitions of the batch, each lowering B images at a time
 // into one matrix for one sgemm per group. On the CPU, P > 1 runs the partitions
 // concurrently with single-threaded sgemm each; P = 1 uses the multithreaded sgemm, and
-// P = 1, B = 1 is Caffe's one-image-at-a-time strategy. A GPU device may implement the
-// same calls differently (the plan is a hint it is free to ignore).
+// P = 1, B = 1 is Caffe's one-image-at-a-time strategy. Packed: the CPU's own kernel with
+// the lowering fused into it (32 output columns lowered into cache, multiplied at once;
+// P partitions of one thread each; B does not apply), where the CPU has AVX-512. A GPU
+// device may implement the same calls differently (the plan is a hint it may ignore).
 namespace Omnivore.Core;
 
-/// <summary>Caffe: one image per lowering, multithreaded sgemm. Batched: P x B.</summary>
-public enum ConvMode { Batched, Caffe }
+/// <summary>Caffe: one image per lowering, multithreaded sgemm. Batched: P x B with sgemm. Packed: P x fused lowering and kernel.</summary>
+public enum ConvMode { Batched, Caffe, Packed }
 
 /// <summary>How a convolution runs: partitions x images per lowering.</summary>
 public readonly record struct ConvPlan(int Partitions, int ImagesPerLowering, ConvMode Mode = ConvMode.Batched)
 {
     public static ConvPlan Caffe => new(1, 1, ConvMode.Caffe);
 
+    public static ConvPlan Packed(int partitions) => new(partitions, 1, ConvMode.Packed);
+
     public override string ToString() =>
         Mode == ConvMode.Caffe ? "caffe (1 image per lowering, multithreaded sgemm)"
+            : Mode == ConvMode.Packed ? $"packed ({Partitions} partition{(Partitions == 1 ? "" : "s")}, lowering fused into the kernel)"
             : $"batched ({Partitions} partition{(Partitions == 1 ? "" : "s")} x {ImagesPerLowering} image{(ImagesPerLowering == 1 ? "" : "s")} per lowering)";
 }
 
@@ -38,6 +43,9 @@ public partial interface IDevice
 {
     /// <summary>How many partitions can usefully run at once (the CPU's threads; 1 on a GPU).</summary>
     int ConvMaxPartitions { get; }
+
+    /// <summary>Whether this device runs plans of the mode (the packed engine needs a CPU with AVX-512).</summary>
+    bool ConvSupports(ConvMode mode);
 
     /// <summary>Workspace floats the plan needs for this shape (independent of the batch size).</summary>
     long ConvWorkspaceFloats(in ConvShape shape, in ConvPlan plan);

@@ -1,5 +1,6 @@
 // ConvEngine: the per-run convolution engine. It picks each conv layer's execution plan
-// (partitions x images per lowering, or Caffe's per-image mode) from the options, the
+// (partitions x images per lowering, the packed engine's partitions, or Caffe's
+// per-image mode) from the options, the
 // per-machine cache, a short measured probe (ConvProbe) or a heuristic, always within
 // the memory budget, logs the choice, and owns the one workspace every conv layer of
 // the run shares (sized to the largest plan, so peak memory is bounded by the budget).
@@ -78,7 +79,7 @@ public sealed class ConvEngine : IDisposable
         if (o.Mode == ConvMode.Caffe) return Make(layer, shape, batch, ConvPlan.Caffe, "forced");
         if (o.Partitions is int fp && o.ImagesPerLowering is int fb)
         {
-            var plan = Fit(new ConvPlan(fp, fb), batch);
+            var plan = o.Mode == ConvMode.Packed ? ConvPlan.Packed(fp) : Fit(new ConvPlan(fp, fb), batch);
             var forced = Make(layer, shape, batch, plan, "forced");
             if (forced.WorkspaceFloats > BudgetFloats)
                 Log.Warning($"{layer}: the forced plan {plan} needs {Mib(forced.WorkspaceFloats)} MiB of workspace, over the {Mib(BudgetFloats)} MiB budget");
@@ -129,22 +130,32 @@ public sealed class ConvEngine : IDisposable
         if (candidates.Contains(ConvPlan.Caffe)) finalists.Add(ConvPlan.Caffe);
         foreach (var p in candidates.Where(c => c.Mode == ConvMode.Batched).GroupBy(c => c.Partitions))
             finalists.Add(p.MaxBy(c => c.ImagesPerLowering));
+        finalists.AddRange(candidates.Where(c => c.Mode == ConvMode.Packed));
         finalists = finalists.Select(f => Fit(f, n)).Distinct().ToList();
         return ConvProbe.Run(this, shape, batch, backward, finalists, n);
     }
 
     /// <summary>
-    /// The plans worth trying within the budget: Caffe's mode (unless batched is forced), and
-    /// for P in {1, cores} (or the forced P) images per lowering 1, 4, 16, ... and the whole
-    /// partition (or the forced B). Never empty: at worst the smallest plan, over budget.
+    /// The plans worth trying within the budget: Caffe's mode (unless another is forced); the
+    /// packed engine on all cores (or the forced P) where the device runs it; and for P in
+    /// {1, cores} (or the forced P) images per lowering 1, 4, 16, ... and the whole partition
+    /// (or the forced B). Never empty: at worst the smallest plan, over budget.
     /// </summary>
     public List<ConvPlan> Candidates(in ConvShape shape, int batch)
     {
         var o = Options;
         var list = new List<ConvPlan>();
+        bool packed = Device.ConvSupports(ConvMode.Packed);
+        if (o.Mode == ConvMode.Packed && !packed)
+            throw new OmnivoreException($"--conv-mode packed needs a CPU with AVX-512 (F, DQ, BW and VL), which {Device.Name} lacks; use auto, batched or caffe");
         if (o.Mode is null && o.Partitions is null or 1 && o.ImagesPerLowering is null or 1) list.Add(ConvPlan.Caffe);
         int maxP = Math.Max(1, Device.ConvMaxPartitions);
-        var ps = o.Partitions is int fp ? [fp] : new[] { 1, maxP }.Distinct().ToArray();
+        if (packed && o.Mode is null or ConvMode.Packed && o.ImagesPerLowering is null or 1)
+        {
+            var plan = ConvPlan.Packed(o.Partitions ?? maxP);
+            if (Device.ConvWorkspaceFloats(shape, plan) <= BudgetFloats) list.Add(plan);
+        }
+        var ps = o.Mode == ConvMode.Packed ? [] : o.Partitions is int fp ? [fp] : new[] { 1, maxP }.Distinct().ToArray();
         foreach (int p in ps)
         {
             int per = Math.Max(1, (batch + p - 1) / p);
@@ -164,16 +175,19 @@ public sealed class ConvEngine : IDisposable
         }
         if (list.Count == 0)
         {
-            var smallest = new ConvPlan(o.Partitions ?? 1, 1);
+            var smallest = o.Mode == ConvMode.Packed ? ConvPlan.Packed(o.Partitions ?? maxP) : new ConvPlan(o.Partitions ?? 1, 1);
             Log.Warning($"no convolution plan for {shape} fits the {Mib(BudgetFloats)} MiB budget; using {smallest}");
             list.Add(smallest);
         }
         return list;
     }
 
-    /// <summary>Without a probe: all cores as partitions, the largest lowering that fits.</summary>
+    /// <summary>Without a probe: the packed engine where it runs (the fastest on most layers
+    /// measured, and the smallest workspace); else all cores as partitions, the largest lowering that fits.</summary>
     private ConvPlan Heuristic(List<ConvPlan> candidates, int batch)
     {
+        if (candidates.Where(c => c.Mode == ConvMode.Packed).OrderByDescending(c => c.Partitions).FirstOrDefault() is { Partitions: > 0 } p)
+            return p;
         int maxP = candidates.Max(c => c.Partitions);
         var sameP = candidates.Where(c => c.Partitions == maxP && c.Mode == ConvMode.Batched).ToList();
         return sameP.Count > 0 ? sameP.MaxBy(c => c.ImagesPerLowering) : candidates[0];
@@ -205,7 +219,7 @@ public sealed class ConvEngine : IDisposable
         var text = $"{c.Layer}: convolution plan {c.Plan} [{c.Source}], workspace {Mib(c.WorkspaceFloats)} MiB";
         if (c.Timings.Count == 0) return text;
         var caffe = c.Timings.FirstOrDefault(t => t.Mode == ConvMode.Caffe);
-        var best = c.Timings.Where(t => t.Mode == ConvMode.Batched).MinBy(t => t.MsPerImage);
+        var best = c.Timings.Where(t => t.Mode != ConvMode.Caffe).MinBy(t => t.MsPerImage);
         var all = string.Join(", ", c.Timings.Select(t => $"{Short(t.Plan)} {Fmt.G(t.MsPerImage)}"));
         text += $"; probe ms/image: {all}";
         if (caffe is not null && best is not null && best.MsPerImage > 0)
@@ -213,7 +227,12 @@ public sealed class ConvEngine : IDisposable
         return text;
     }
 
-    public static string Short(ConvPlan p) => p.Mode == ConvMode.Caffe ? "caffe" : $"{p.Partitions}x{p.ImagesPerLowering}";
+    public static string Short(ConvPlan p) => p.Mode switch
+    {
+        ConvMode.Caffe => "caffe",
+        ConvMode.Packed => $"{p.Partitions}xpacked",
+        _ => $"{p.Partitions}x{p.ImagesPerLowering}",
+    };
 
     private static string Mib(long floats) => Fmt.G(floats * 4.0 / (1 << 20));
 

@@ -6,7 +6,7 @@ namespace Omnivore.Engine;
 
 public sealed record ConvEngineOptions
 {
-    /// <summary>Forced mode; null lets the probe choose between batched and Caffe.</summary>
+    /// <summary>Forced mode; null lets the probe choose among batched, packed (where supported) and Caffe.</summary>
     public Core.ConvMode? Mode { get; init; }
 
     /// <summary>Forced partition count (batched mode); null: probe 1 and the core count.</summary>
@@ -35,6 +35,8 @@ public sealed record ConvEngineOptions
         if (Partitions is < 1) throw new Core.OmnivoreException($"--partitions must be >= 1 (got {Partitions})");
         if (ImagesPerLowering is < 1) throw new Core.OmnivoreException($"--images-per-lowering must be >= 1 (got {ImagesPerLowering})");
         if (MemoryBudgetBytes < 1) throw new Core.OmnivoreException("--memory-budget must be positive");
+        if (Mode == Core.ConvMode.Packed && ImagesPerLowering is > 1)
+            throw new Core.OmnivoreException("--conv-mode packed lowers panels of 32 output columns, not whole images; drop --images-per-lowering");
         if (Mode == Core.ConvMode.Caffe && (Partitions is > 1 || ImagesPerLowering is > 1))
             throw new Core.OmnivoreException("--conv-mode caffe runs 1 partition x 1 image per lowering; drop --partitions/--images-per-lowering");
     }

@@ -23,9 +23,9 @@ public sealed record ConvCacheEntry(int Partitions, int ImagesPerLowering, ConvM
 public sealed class ConvPlanCache
 {
     /// <summary>Bumped whenever the native convolution kernels change speed or the probe
-    /// measures differently (3: confirming rounds, best of 3), so that plans measured
-    /// before are probed again rather than trusted.</summary>
-    public const int KernelGeneration = 3;
+    /// measures differently (3: confirming rounds, best of 3; 4: the packed engine), so that
+    /// plans measured before are probed again rather than trusted.</summary>
+    public const int KernelGeneration = 4;
 
     private readonly JsonFileCache<ConvCacheEntry> _file;
 

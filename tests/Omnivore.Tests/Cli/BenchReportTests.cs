@@ -87,7 +87,21 @@ public class BenchReportTests
         Assert.That(text, Does.Contain("batched / Caffe-strategy ratio (measured side by side): 2.00x"));
         Assert.That(text, Does.Contain("non-GEMM layers, batched: 3.7% of the iteration in all; largest: norm1 3.5%"));
         Assert.That(text, Does.Contain("Recorded on this kind of machine (RECORDED.md, not measured in this run)"));
-        Assert.That(BenchReport.Format([results[0]], RecordedFigures.Empty, null), Does.Contain("ratio: n/a"));
+        Assert.That(text, Does.Contain("  conv1, fwd+bwd: caffe 300.0 ms; batched 300.0 ms (1.00x)"));
+        Assert.That(BenchReport.Format([results[0]], RecordedFigures.Empty, null), Does.Contain("ratio to Caffe's strategy: n/a"));
+    }
+
+    [Test]
+    public void TheEnginesOwnChoiceIsTheReferenceRow()
+    {
+        var results = new[] { Result("auto", 1000, 950), Result("batched", 2000, 1950), Result("packed", 1250, 1200), Result("caffe", 4000, 3950) };
+        var text = BenchReport.Format(results, RecordedFigures.Empty, TimeReportTests.FakePeak);
+        var lines = text.Split('\n');
+        Assert.That(text, Does.Contain("auto ÷ row"));
+        Assert.That(lines.Single(l => l.StartsWith("Omnivore batched (measured)") && l.Contains("fwd+bwd+upd")), Does.EndWith("2.00x"));
+        Assert.That(lines.Single(l => l.StartsWith("Omnivore packed (measured)") && l.Contains("fwd+bwd+upd")), Does.EndWith("1.25x"));
+        Assert.That(text, Does.Contain("auto / Caffe-strategy ratio (measured side by side): 4.00x"));
+        Assert.That(text, Does.Contain("packed / Caffe-strategy ratio (measured side by side): 3.20x"));
     }
 
     [Test]

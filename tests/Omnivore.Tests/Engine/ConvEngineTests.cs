@@ -126,9 +126,37 @@ public class ConvEngineTests
         using (var engine = new ConvEngine(Device, noProbe))
             Assert.That(engine.Choose("conv", Shape, 9, true).Source, Is.EqualTo("heuristic"));
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("fast", null, null, 64, false, null));
+        Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("packed", null, 2, 64, false, null), "packed has no images per lowering");
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("caffe", 2, null, 64, false, null));
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", 0, null, 64, false, null));
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", null, null, 0, false, null));
+    }
+
+    [Test]
+    public void PackedEngineIsACandidateWhereTheCpuRunsIt()
+    {
+        using var auto = new ConvEngine(Device, new ConvEngineOptions { CachePath = "" });
+        var candidates = auto.Candidates(Shape, 9);
+        if (!Device.ConvSupports(ConvMode.Packed))
+        {
+            Assert.That(candidates.Any(p => p.Mode == ConvMode.Packed), Is.False);
+            var forced = new ConvEngine(Device, ConvEngineCli.Parse("packed", null, null, 64, true, ""));
+            var e = Assert.Throws<OmnivoreException>(() => forced.Choose("conv", Shape, 9, true))!;
+            Assert.That(e.Message, Does.Contain("AVX-512"));
+            forced.Dispose();
+            return;
+        }
+        Assert.That(candidates, Does.Contain(ConvPlan.Packed(Device.ConvMaxPartitions)));
+        // Without a probe the packed engine is the default: the fastest on most layers measured, and the smallest workspace.
+        var choice = auto.Choose("conv", Shape, 9, true);
+        Assert.That((choice.Plan, choice.Source), Is.EqualTo((ConvPlan.Packed(Device.ConvMaxPartitions), "heuristic")));
+        using var packed = new ConvEngine(Device, ConvEngineCli.Parse("packed", 3, null, 64, false, CacheFile));
+        var probed = packed.Choose("conv", Shape, 9, true);
+        Assert.That(probed.Plan, Is.EqualTo(ConvPlan.Packed(3)));
+        Assert.That(probed.Timings.All(t => t.Mode == ConvMode.Packed));
+        Assert.That(ConvEngine.Short(probed.Plan), Is.EqualTo("3xpacked"));
+        using var batched = new ConvEngine(Device, ConvEngineCli.Parse("batched", null, null, 64, false, ""));
+        Assert.That(batched.Candidates(Shape, 9).Any(p => p.Mode != ConvMode.Batched), Is.False);
     }
 
     [Test]

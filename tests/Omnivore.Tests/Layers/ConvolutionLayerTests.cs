@@ -74,7 +74,10 @@ public class ConvolutionLayerTests
     ];
 
     private static readonly ConvPlan[] Plans =
-        [new(1, 2), new(2, 1), new(2, 2), new(3, 2), new(4, 1), new(2, 64), ConvPlan.Caffe];
+        [new(1, 2), new(2, 1), new(2, 2), new(3, 2), new(4, 1), new(2, 64), ConvPlan.Caffe,
+         ConvPlan.Packed(1), ConvPlan.Packed(2), ConvPlan.Packed(3)];
+
+    private static bool Runs(ConvPlan plan) => Device.ConvSupports(plan.Mode);
 
     /// <summary>Every plan (partitions run concurrently, odd batches, Caffe's mode) equals one whole-batch lowering.</summary>
     [TestCaseSource(nameof(PlanCases))]
@@ -83,7 +86,7 @@ public class ConvolutionLayerTests
         var whole = RunForwardBackward(c, new ConvPlan(1, c.N), out var wholePlan);
         Assert.That(wholePlan, Is.EqualTo(new ConvPlan(1, c.N)));
         AssertClose(whole.Top, Naive(c), 1e-5f, "whole-batch top vs naive");
-        foreach (var plan in Plans)
+        foreach (var plan in Plans.Where(Runs))
         {
             var r = RunForwardBackward(c, plan, out var used);
             Assert.That(used.Partitions, Is.EqualTo(plan.Partitions));
@@ -116,8 +119,32 @@ public class ConvolutionLayerTests
         finally { DisposeAll(layer, bottom, top); }
     }
 
-    private static ConvEngine Forced(int partitions, int images) =>
-        new(Device, new ConvEngineOptions { Mode = ConvMode.Batched, Partitions = partitions, ImagesPerLowering = images, CachePath = "" });
+    private static ConvEngine Forced(int partitions, int images, ConvMode mode = ConvMode.Batched) =>
+        new(Device, new ConvEngineOptions { Mode = mode, Partitions = partitions, ImagesPerLowering = images, CachePath = "" });
+
+    /// <summary>The packed engine (where this CPU runs it): numerical gradients, 1 to 3 partitions.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void PackedPlanGradientCheck(int partitions)
+    {
+        if (!Device.ConvSupports(ConvMode.Packed)) Assert.Ignore("this CPU lacks AVX-512 (F, DQ, BW, VL): the packed engine does not run here");
+        var c = new Case("packed", "num_output: 14 kernel_size: 3 pad: 1 stride: 2 group: 2", 5, 4, 7, 6);
+        var bottom = RandomBlob("x", 23, -1, 1, c.N, c.C, c.H, c.W);
+        var top = NewBlob("y");
+        using var engine = Forced(partitions, 1, ConvMode.Packed);
+        Layer? layer = null;
+        try
+        {
+            layer = LayerRegistry.Create(new LayerContext(Param(c.Text), Device, Phase.Train, new Rng(1701), engine));
+            layer.SetUp([bottom], [top]);
+            Assert.That(((ConvolutionLayer)layer).Plan, Is.EqualTo(ConvPlan.Packed(partitions)));
+            layer.Forward([bottom], [top]);
+            AssertClose(top.DownloadData(), Naive(layer, bottom, out _, out _), 1e-5f, "packed top vs naive");
+            new GradientChecker().Check(layer, [bottom], [top]);
+        }
+        finally { DisposeAll(layer, bottom, top); }
+    }
 
     [Test]
     public void TwoBottomsShareWeights()
@@ -157,7 +184,7 @@ public class ConvolutionLayerTests
         var top = NewBlob("y");
         using var engine = plan.Mode == ConvMode.Caffe
             ? new ConvEngine(Device, new ConvEngineOptions { Mode = ConvMode.Caffe, CachePath = "" })
-            : Forced(plan.Partitions, plan.ImagesPerLowering);
+            : Forced(plan.Partitions, plan.ImagesPerLowering, plan.Mode);
         Layer? layer = null;
         try
         {
