@@ -71,18 +71,33 @@ inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int
     c0[i] = _mm512_setzero_ps();
     c1[i] = _mm512_setzero_ps();
   }
-  for (int64_t k = 0; k < kc; ++k) {
+  // Two steps per iteration: half the loop overhead (the loop is 24 FMAs and 14 loads a
+  // step, close to the core's issue width). No software prefetch: B's block is in L1.
+  int64_t k = 0;
+  for (; k + 2 <= kc; k += 2) {
+#pragma GCC unroll 2
+    for (int u = 0; u < 2; ++u) {
+      const __m512 b0 = _mm512_loadu_ps(b + u * NR);
+      const __m512 b1 = _mm512_loadu_ps(b + u * NR + 16);
+#pragma GCC unroll 12
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[u * MR + i]);
+        c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+      }
+    }
+    a += 2 * MR;
+    b += 2 * NR;
+  }
+  if (k < kc) {
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
-    a += MR;
-    b += NR;
   }
   const __mmask16 a0 = static_cast<__mmask16>(d.m0), a1 = static_cast<__mmask16>(d.m0 >> 16);
   const __mmask16 b0 = static_cast<__mmask16>(d.m1), b1 = static_cast<__mmask16>(d.m1 >> 16);

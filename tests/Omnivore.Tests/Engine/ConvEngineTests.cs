@@ -43,7 +43,7 @@ public class ConvEngineTests
         Assert.That(choice.WorkspaceFloats * 4, Is.LessThanOrEqualTo(budget));
         Assert.That(choice.Timings, Has.Count.EqualTo(candidates.Count));
         Assert.That(choice.Timings.All(t => t.MsPerImage > 0));
-        Assert.That(choice.Plan, Is.EqualTo(choice.Timings.MinBy(t => t.MsPerImage)!.Plan));
+        Assert.That(choice.Plan, Is.EqualTo(ConvEngine.Best(choice.Timings).Plan));
         Assert.That(engine.WorkspaceBytes, Is.LessThanOrEqualTo(budget));
         Assert.That(ConvEngine.Describe(choice), Does.Contain("probe ms/image").And.Contain("caffe"));
     }
@@ -130,6 +130,15 @@ public class ConvEngineTests
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("caffe", 2, null, 64, false, null));
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", 0, null, 64, false, null));
         Assert.Throws<OmnivoreException>(() => ConvEngineCli.Parse("auto", null, null, 0, false, null));
+    }
+
+    [Test]
+    public void PackedKeepsThePlaceUnlessAnotherPlanIsClearlyFaster()
+    {
+        ConvTiming T(ConvMode mode, double ms) => new(2, mode == ConvMode.Batched ? 4 : 1, mode, ms);
+        Assert.That(ConvEngine.Best([T(ConvMode.Batched, 0.97), T(ConvMode.Packed, 1.0), T(ConvMode.Caffe, 1.2)]).Mode, Is.EqualTo(ConvMode.Packed));
+        Assert.That(ConvEngine.Best([T(ConvMode.Batched, 0.94), T(ConvMode.Packed, 1.0)]).Mode, Is.EqualTo(ConvMode.Batched));
+        Assert.That(ConvEngine.Best([T(ConvMode.Caffe, 0.9), T(ConvMode.Batched, 1.0)]).Mode, Is.EqualTo(ConvMode.Caffe));
     }
 
     [Test]
