@@ -38,7 +38,6 @@ namespace {
 
 constexpr int64_t MR = 12;         // rows of a kernel tile (broadcast operand)
 constexpr int64_t NR = 32;         // columns of a kernel tile (two zmm vectors)
-constexpr int64_t kBlockCols = 256; // columns per weight-gradient block
 constexpr int64_t kMacro = 8;       // panels lowered (or packed) together: 256 columns
 constexpr int64_t kL2Bytes = 512 << 10;  // a block of packed weights meant to stay in L2
 constexpr int kMaxSegs = NR + 2;
@@ -62,15 +61,37 @@ struct Dst {
   uint32_t m0, m1;
 };
 
-// C tile (mr x 32, masked by dst) = [C +] A (kc x 12, packed) x B (kc x 32, packed) [+ bias].
-inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int64_t mr,
-                   const float* bias, bool acc) {
+// C tile (mr x 32, masked by dst) = [C +] A (kc x 12) x B (kc x 32, packed) [+ bias].
+// A packed (kPanelA false): step k's 12 values at a[k*12 .. k*12 + 11]. A as lowered
+// panels (kPanelA true, the weight gradient): kc is a multiple of 32, step k reads row i
+// at a[(k / 32) * a_stride + i*32 + k % 32], i.e. 12 rows of consecutive panels.
+template <bool kPanelA>
+inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* b, const Dst& d,
+                     int64_t mr, const float* bias, bool acc) {
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
     c0[i] = _mm512_setzero_ps();
     c1[i] = _mm512_setzero_ps();
   }
+  if constexpr (kPanelA) {
+    for (int64_t p = 0; p < kc; p += NR, a += a_stride) {
+      for (int64_t n = 0; n < NR; n += 2) {
+#pragma GCC unroll 2
+        for (int u = 0; u < 2; ++u) {
+          const __m512 b0 = _mm512_loadu_ps(b + u * NR);
+          const __m512 b1 = _mm512_loadu_ps(b + u * NR + 16);
+#pragma GCC unroll 12
+          for (int i = 0; i < MR; ++i) {
+            const __m512 ai = _mm512_set1_ps(a[i * NR + n + u]);
+            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+          }
+        }
+        b += 2 * NR;
+      }
+    }
+  } else {
   // Two steps per iteration: half the loop overhead (the loop is 24 FMAs and 14 loads a
   // step, close to the core's issue width). No software prefetch: B's block is in L1.
   int64_t k = 0;
@@ -99,6 +120,7 @@ inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
   }
+  }
   const __mmask16 a0 = static_cast<__mmask16>(d.m0), a1 = static_cast<__mmask16>(d.m0 >> 16);
   const __mmask16 b0 = static_cast<__mmask16>(d.m1), b1 = static_cast<__mmask16>(d.m1 >> 16);
 #pragma GCC unroll 12
@@ -123,6 +145,11 @@ inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int
       _mm512_mask_storeu_ps(r1 + 16, b1, v1);
     }
   }
+}
+
+inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int64_t mr,
+                   const float* bias, bool acc) {
+  kernel_t<false>(kc, a, 0, b, d, mr, bias, acc);
 }
 
 struct Shape {
@@ -339,22 +366,24 @@ int64_t backward_kb(const Shape& z) {
 
 struct Work {  // floats of workspace
   int64_t shared;                                  // packed weights, all groups
-  int64_t panels, stage, dy, dcol, ablock, bblock, taps, grad, per_part;
+  int64_t panels, stage, dyt, dwt, dy, dcol, taps, grad, per_part;
 };
 
 Work work_of(const Shape& z, int64_t partitions) {
   Work w{};
+  const int64_t mp = round_up(z.m, NR);
   w.shared = round_up(z.group * std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m), 16);
-  w.panels = round_up(z.k * NR * kMacro, 16);
+  // + one tile of rows: the weight gradient's last tile of K reads (and drops) past row K.
+  w.panels = round_up(z.k * NR * kMacro + MR * NR, 16);
   w.stage = MR * NR;
+  w.dyt = mp * NR * kMacro;
+  w.dwt = round_up(z.k * mp, 16);
   w.dy = round_up(z.m * NR * kMacro, 16);
   w.dcol = round_up(backward_kb(z) * NR * kMacro, 16);
-  w.ablock = round_up(z.tiles_m * MR * kBlockCols, 16);
-  w.bblock = round_up(kBlockCols * NR, 16);
   w.taps = taps_floats(z) * kMacro;
   w.grad = partitions > 1 ? round_up(z.group * z.m * z.k + z.cout, 16) : 0;
-  // The forward pass uses panels and stage, the backward pass dy to bblock.
-  w.per_part = std::max(w.panels + w.stage, w.dy + w.dcol + w.ablock + w.bblock) + w.taps + w.grad;
+  // Forward: panels, stage. Weight gradient: panels, dyt, dwt. Data gradient: dy, dcol.
+  w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.grad;
   return w;
 }
 
@@ -463,101 +492,72 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
   float* awt = ws;
   if (bottom_diff != nullptr) pack_weights_t(awt, weights, z);
   for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
-    float* dy = ws + w.shared + part * w.per_part;  // kMacro panels of M x 32
-    float* dcol = dy + w.dy;                         // kMacro blocks of kb x 32
-    float* ablock = dcol + w.dcol;
-    float* bblock = ablock + w.ablock;
+    float* base = ws + w.shared + part * w.per_part;
     float* wd = weight_diff;
     float* bd = bias_diff;
     if (partitions > 1) {
-      wd = dy + (w.per_part - w.grad);
+      wd = base + (w.per_part - w.grad);
       bd = wd + wcount;
       std::fill(wd, wd + wcount + z.cout, 0.0f);
     }
     const int64_t nlo = lo * z.ohw, nhi = hi * z.ohw;
     const ConvGeom& g = z.g;
 
-    // ---- weight and bias gradients: blocks of kBlockCols columns
-    int64_t cimg[kBlockCols], cy[kBlockCols], cx[kBlockCols];  // per column: image offset, iy0, ix0
-    for (int64_t nb0 = nlo; nb0 < nhi; nb0 += kBlockCols) {
-      const int64_t nbn = std::min(kBlockCols, nhi - nb0);
-      for (int64_t c = 0; c < nbn; ++c) {
-        const int64_t nn = nb0 + c, q = nn % z.ohw;
-        cimg[c] = nn / z.ohw * z.in_per;
-        cy[c] = q / g.ow * g.sh - g.ph;
-        cx[c] = q % g.ow * g.sw - g.pw;
-      }
+    Taps taps[kMacro];
+    for (int64_t j = 0; j < kMacro; ++j)
+      taps[j] = taps_at(base + (w.per_part - w.grad - w.taps) + j * taps_floats(z), z);
+    Seg segs[kMaxSegs];
+
+    // ---- weight and bias gradients, kMacro panels at a time: the lowered input's panels
+    // (as in the forward pass) are the kernel's broadcast operand, the top gradient
+    // transposed to (column, 32 channels) its vector operand, and the product accumulates
+    // into dwt (K x mp: the group's weight gradient transposed), added to wd at the end.
+    {
+      const int64_t mp = round_up(z.m, NR), cols_max = NR * kMacro;
+      float* lp = base;
+      float* dyt = lp + w.panels;  // [mp / 32][cols_max][32]
+      float* dwt = dyt + w.dyt;
       for (int64_t gi = 0; gi < z.group; ++gi) {
-        // The top gradient's rows as 12-row tiles: ablock[tile][col][12]; bias sums.
-        for (int64_t m = 0; m < z.tiles_m * MR; ++m) {
-          float* d = ablock + (m / MR) * kBlockCols * MR + m % MR;
-          if (m >= z.m) {
-            for (int64_t c = 0; c < nbn; ++c) d[c * MR] = 0.0f;
-            continue;
-          }
-          float sum = 0.0f;
-          for (int64_t c = 0; c < nbn;) {
-            const int64_t nn = nb0 + c, img = nn / z.ohw, q = nn % z.ohw;
-            const int64_t len = std::min(z.ohw - q, nbn - c);
-            const float* src = top_diff + img * z.out_per + (gi * z.m + m) * z.ohw + q;
-            for (int64_t l = 0; l < len; ++l) {
-              d[(c + l) * MR] = src[l];
-              sum += src[l];
-            }
-            c += len;
-          }
-          if (bd != nullptr) bd[gi * z.m + m] += sum;
-        }
         const int64_t cg = gi * (g.c / z.group);
-        for (int64_t kp = 0; kp < z.k; kp += NR) {
-          const int64_t kn = std::min(NR, z.k - kp);
-          // Lowered input, transposed: bblock[col][32 rows of K], by gathers.
-          alignas(64) int32_t off[NR], oy[NR], ox[NR];
-          for (int64_t l = 0; l < NR; ++l) {
-            const int64_t k = std::min(kp + l, z.k - 1), c = k / z.khw, r = k % z.khw;
-            const int64_t i = r / g.kw, j = r % g.kw;
-            off[l] = static_cast<int32_t>((cg + c) * z.hw + i * g.dh * g.w + j * g.dw);
-            oy[l] = static_cast<int32_t>(i * g.dh);
-            ox[l] = static_cast<int32_t>(j * g.dw);
+        std::fill(dwt, dwt + z.k * mp, 0.0f);
+        for (int64_t mac = nlo; mac < nhi; mac += cols_max) {
+          const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+          const int64_t cols = std::min(cols_max, nhi - mac);
+          for (int64_t j = 0; j < panels; ++j) {
+            const int64_t n0 = mac + j * NR;
+            make_taps(taps[0], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
+            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0]);
           }
-          const uint32_t kmask = lane_bits(0, kn);
-          const __m512i off0 = _mm512_load_si512(off), off1 = _mm512_load_si512(off + 16);
-          const __m512i oy0 = _mm512_load_si512(oy), oy1 = _mm512_load_si512(oy + 16);
-          const __m512i ox0 = _mm512_load_si512(ox), ox1 = _mm512_load_si512(ox + 16);
-          const __m512i hv = _mm512_set1_epi32(static_cast<int>(g.h));
-          const __m512i wv = _mm512_set1_epi32(static_cast<int>(g.w));
-          const int64_t ylast = (g.kh - 1) * g.dh, xlast = (g.kw - 1) * g.dw;
-          for (int64_t c = 0; c < nbn; ++c) {
-            const int64_t iy0 = cy[c], ix0 = cx[c];
-            const float* im = bottom + cimg[c];
-            const __m512i at = _mm512_set1_epi32(static_cast<int>(iy0 * g.w + ix0));
-            __mmask16 k0 = static_cast<__mmask16>(kmask), k1 = static_cast<__mmask16>(kmask >> 16);
-            if (iy0 < 0 || iy0 + ylast >= g.h || ix0 < 0 || ix0 + xlast >= g.w) {
-              const __m512i y0 = _mm512_set1_epi32(static_cast<int>(iy0));
-              const __m512i x0 = _mm512_set1_epi32(static_cast<int>(ix0));
-              const __m512i ya = _mm512_add_epi32(y0, oy0), yb = _mm512_add_epi32(y0, oy1);
-              const __m512i xa = _mm512_add_epi32(x0, ox0), xb = _mm512_add_epi32(x0, ox1);
-              const __m512i zero = _mm512_setzero_si512();
-              k0 = _mm512_mask_cmpge_epi32_mask(k0, ya, zero);
-              k0 = _mm512_mask_cmplt_epi32_mask(k0, ya, hv);
-              k0 = _mm512_mask_cmpge_epi32_mask(k0, xa, zero);
-              k0 = _mm512_mask_cmplt_epi32_mask(k0, xa, wv);
-              k1 = _mm512_mask_cmpge_epi32_mask(k1, yb, zero);
-              k1 = _mm512_mask_cmplt_epi32_mask(k1, yb, hv);
-              k1 = _mm512_mask_cmpge_epi32_mask(k1, xb, zero);
-              k1 = _mm512_mask_cmplt_epi32_mask(k1, xb, wv);
+          for (int64_t m = 0; m < mp; ++m) {
+            float* d = dyt + (m / NR) * cols_max * NR + m % NR;
+            int64_t c = 0;
+            if (m < z.m) {
+              float sum = 0.0f;
+              while (c < cols) {
+                const int64_t nn = mac + c, img = nn / z.ohw, q = nn % z.ohw;
+                const int64_t len = std::min(z.ohw - q, cols - c);
+                const float* src = top_diff + img * z.out_per + (gi * z.m + m) * z.ohw + q;
+                for (int64_t l = 0; l < len; ++l) {
+                  d[(c + l) * NR] = src[l];
+                  sum += src[l];
+                }
+                c += len;
+              }
+              if (bd != nullptr) bd[gi * z.m + m] += sum;
             }
-            const __m512 v0 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k0, _mm512_add_epi32(off0, at), im, 4);
-            const __m512 v1 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k1, _mm512_add_epi32(off1, at), im, 4);
-            _mm512_storeu_ps(bblock + c * NR, v0);
-            _mm512_storeu_ps(bblock + c * NR + 16, v1);
+            for (; c < panels * NR; ++c) d[c * NR] = 0.0f;
           }
-          for (int64_t t = 0; t < z.tiles_m; ++t) {
-            const int64_t mr = std::min(MR, z.m - t * MR);
-            float* c0 = wd + (gi * z.m + t * MR) * z.k + kp;
-            kernel(nbn, ablock + t * kBlockCols * MR, bblock, Dst{c0, c0, z.k, kmask, 0}, mr,
-                   nullptr, true);
-          }
+          for (int64_t t = 0; t < z.tiles_k; ++t)
+            for (int64_t mt = 0; mt < mp / NR; ++mt) {
+              float* c0 = dwt + t * MR * mp + mt * NR;
+              kernel_t<true>(panels * NR, lp + t * MR * NR, z.k * NR, dyt + mt * cols_max * NR,
+                             Dst{c0, c0, mp, lane_bits(0, std::min(NR, z.m - mt * NR)), 0},
+                             std::min(MR, z.k - t * MR), nullptr, true);
+            }
+        }
+        for (int64_t m = 0; m < z.m; ++m) {
+          float* row = wd + (gi * z.m + m) * z.k;
+          for (int64_t k = 0; k < z.k; ++k) row[k] += dwt[k * mp + m];
         }
       }
     }
@@ -567,10 +567,8 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     if (bottom_diff == nullptr) return;
     std::fill(bottom_diff + lo * z.in_per, bottom_diff + hi * z.in_per, 0.0f);
     const int64_t kb_max = backward_kb(z);
-    Seg segs[kMaxSegs];
-    Taps taps[kMacro];
-    for (int64_t j = 0; j < kMacro; ++j)
-      taps[j] = taps_at(dy + (w.per_part - w.grad - w.taps) + j * taps_floats(z), z);
+    float* dy = base;         // kMacro panels of M x 32
+    float* dcol = dy + w.dy;  // kMacro blocks of kb x 32
     for (int64_t gi = 0; gi < z.group; ++gi) {
       const int64_t cg = gi * (g.c / z.group);
       for (int64_t mac = nlo; mac < nhi; mac += NR * kMacro) {
