@@ -182,6 +182,26 @@ Shape shape_of(const om_conv_shape& s) {
   return z;
 }
 
+// The data gradient of a stride-1 convolution is a convolution too: of the top gradient,
+// padded by d*(k-1) - p, with the kernel flipped and input and output channels swapped.
+// The packed engine computes it so, with the forward pass's lowering and kernel, when
+// that padding is not negative (stride-1 layers with p <= d*(k-1)) and the layer has at
+// least kMinTransposedRows input channels per group: each panel of the transposed pass
+// lowers Cout/group*kh*kw rows for C/group output rows, and with fewer (CaffeNet's conv2
+// has 48) the lowering costs about what the scatter of the other path does.
+constexpr int64_t kMinTransposedRows = 64;
+
+bool transposable(const om_conv_shape& s) {
+  return s.sh == 1 && s.sw == 1 && int64_t{s.dh} * (s.kh - 1) >= s.ph && int64_t{s.dw} * (s.kw - 1) >= s.pw &&
+         s.c / s.group >= kMinTransposedRows;
+}
+
+om_conv_shape transposed(const om_conv_shape& s) {
+  const Shape z = shape_of(s);
+  return om_conv_shape{s.cout, static_cast<int32_t>(z.g.oh), static_cast<int32_t>(z.g.ow), s.kh, s.kw,
+                       s.dh * (s.kh - 1) - s.ph, s.dw * (s.kw - 1) - s.pw, 1, 1, s.dh, s.dw, s.c, s.group};
+}
+
 // A run of panel lanes [lane, lane + len) that are consecutive ox of one output row,
 // with what every lowered row needs of it: the image's offset, and the input row and
 // column of its first lane for kernel offset (0, 0).
@@ -369,12 +389,19 @@ struct Work {  // floats of workspace
   int64_t panels, stage, dyt, dwt, dy, dcol, taps, grad, per_part;
 };
 
-Work work_of(const Shape& z, int64_t partitions) {
+Work work_of(const om_conv_shape& s, int64_t partitions) {
+  const Shape z = shape_of(s);
   Work w{};
   const int64_t mp = round_up(z.m, NR);
-  w.shared = round_up(z.group * std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m), 16);
+  int64_t shared = std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m), kmax = z.k;
+  if (transposable(s)) {
+    const Shape t = shape_of(transposed(s));
+    shared = std::max(shared, t.tiles_m * MR * t.k);
+    kmax = std::max(kmax, t.k);
+  }
+  w.shared = round_up(z.group * shared, 16);
   // + one tile of rows: the weight gradient's last tile of K reads (and drops) past row K.
-  w.panels = round_up(z.k * NR * kMacro + MR * NR, 16);
+  w.panels = round_up(kmax * NR * kMacro + MR * NR, 16);
   w.stage = MR * NR;
   w.dyt = mp * NR * kMacro;
   w.dwt = round_up(z.k * mp, 16);
@@ -382,7 +409,8 @@ Work work_of(const Shape& z, int64_t partitions) {
   w.dcol = round_up(backward_kb(z) * NR * kMacro, 16);
   w.taps = taps_floats(z) * kMacro;
   w.grad = partitions > 1 ? round_up(z.group * z.m * z.k + z.cout, 16) : 0;
-  // Forward: panels, stage. Weight gradient: panels, dyt, dwt. Data gradient: dy, dcol.
+  // Forward (and the transposed data gradient): panels, stage. Weight gradient: panels,
+  // dyt, dwt. Strided data gradient: dy, dcol.
   w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.grad;
   return w;
 }
@@ -412,6 +440,22 @@ void pack_weights_t(float* ap, const float* w, const Shape& z) {
     }
 }
 
+// The transposed convolution's weights (see transposable) as 12-row tiles: row c of
+// group g, column (m, i, j) holds w[g*M + m][c][kh-1-i][kw-1-j]. t is transposed(s)'s shape.
+void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape& t) {
+  for (int64_t g = 0; g < z.group; ++g)
+    for (int64_t tile = 0; tile < t.tiles_m; ++tile) {
+      float* d = ap + (g * t.tiles_m + tile) * MR * t.k;
+      for (int64_t i = 0; i < MR; ++i) {
+        const int64_t c = tile * MR + i;
+        for (int64_t m = 0; m < z.m; ++m) {
+          const float* src = w + (g * z.m + m) * z.k + std::min(c, t.m - 1) * z.khw + (z.khw - 1);
+          for (int64_t r = 0; r < z.khw; ++r) d[(m * z.khw + r) * MR + i] = c < t.m ? src[-r] : 0.0f;
+        }
+      }
+    }
+}
+
 template <class Body>
 void for_partitions(int64_t n, int64_t p, Body&& body) {
   if (p == 1) {
@@ -426,60 +470,66 @@ void for_partitions(int64_t n, int64_t p, Body&& body) {
 }  // namespace
 
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
-  const Work w = work_of(shape_of(s), partitions);
+  const Work w = work_of(s, partitions);
   return checked_mul(w.per_part, partitions) + w.shared;
 }
 
-void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
-                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
-  const Shape z = shape_of(s);
-  const Work w = work_of(z, partitions);
+// One partition's forward pass, images [lo, hi): top = conv(bottom) (+ bias) with the
+// packed weights ap; bp holds kMacro lowered panels, stage MR x 32 floats.
+void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
+                  const float* bias, float* bp, float* stage, Taps taps, int64_t lo, int64_t hi) {
   const int64_t kc_max = forward_kc(z);
-  float* ap = ws;
-  pack_weights(ap, weights, z);
-  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
-    float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
-    float* stage = bp + w.panels;                    // MR x 32, panels over 3+ images
-    Taps taps = taps_at(bp + (w.per_part - w.grad - w.taps), z);
-    Seg segs[kMaxSegs];
-    const int64_t nhi = hi * z.ohw;
-    // Groups outermost: a group's packed weights stay in cache over all its panels.
-    for (int64_t g = 0; g < z.group; ++g) {
-      const int64_t cg = g * (z.g.c / z.group);
-      for (int64_t mac = lo * z.ohw; mac < nhi; mac += NR * kMacro) {
-        const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+  Seg segs[kMaxSegs];
+  const int64_t nhi = hi * z.ohw;
+  // Groups outermost: a group's packed weights stay in cache over all its panels.
+  for (int64_t g = 0; g < z.group; ++g) {
+    const int64_t cg = g * (z.g.c / z.group);
+    for (int64_t mac = lo * z.ohw; mac < nhi; mac += NR * kMacro) {
+      const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+      for (int64_t j = 0; j < panels; ++j) {
+        const int64_t n0 = mac + j * NR;
+        make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
+        lower_panel(bp + j * z.k * NR, bottom, z, cg, taps);
+      }
+      // Blocks of kc lowered rows: the weights' block stays in L2 over the panels.
+      for (int64_t pc = 0; pc < z.k; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, z.k - pc);
         for (int64_t j = 0; j < panels; ++j) {
-          const int64_t n0 = mac + j * NR;
-          make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
-          lower_panel(bp + j * z.k * NR, bottom, z, cg, taps);
-        }
-        // Blocks of kc lowered rows: the weights' block stays in L2 over the panels.
-        for (int64_t pc = 0; pc < z.k; pc += kc_max) {
-          const int64_t kc = std::min(kc_max, z.k - pc);
-          for (int64_t j = 0; j < panels; ++j) {
-            const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
-            const float* b = bp + j * z.k * NR;
-            for (int64_t t = 0; t < z.tiles_m; ++t) {
-              const int64_t ch = g * z.m + t * MR, mr = std::min(MR, z.m - t * MR);
-              const float* a = ap + (g * z.tiles_m + t) * MR * z.k;
-              const float* bias_t = bias != nullptr && pc == 0 ? bias + ch : nullptr;
-              Dst d{};
-              if (panel_dst(z, top, n0, nr, ch, d)) {
-                kernel(kc, a + pc * MR, b + pc * NR, d, mr, bias_t, pc > 0);
-                continue;
-              }
-              if (pc > 0) continue;  // the whole product was written at pc == 0
-              kernel(z.k, a, b, Dst{stage, stage, NR, lane_bits(0, nr), 0}, mr, bias_t, false);
-              for (int64_t l = 0; l < nr; ++l) {
-                const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
-                for (int64_t i = 0; i < mr; ++i)
-                  top[img * z.out_per + (ch + i) * z.ohw + q] = stage[i * NR + l];
-              }
+          const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
+          const float* b = bp + j * z.k * NR;
+          for (int64_t t = 0; t < z.tiles_m; ++t) {
+            const int64_t ch = g * z.m + t * MR, mr = std::min(MR, z.m - t * MR);
+            const float* a = ap + (g * z.tiles_m + t) * MR * z.k;
+            const float* bias_t = bias != nullptr && pc == 0 ? bias + ch : nullptr;
+            Dst d{};
+            if (panel_dst(z, top, n0, nr, ch, d)) {
+              kernel(kc, a + pc * MR, b + pc * NR, d, mr, bias_t, pc > 0);
+              continue;
+            }
+            if (pc > 0) continue;  // the whole product was written at pc == 0
+            kernel(z.k, a, b, Dst{stage, stage, NR, lane_bits(0, nr), 0}, mr, bias_t, false);
+            for (int64_t l = 0; l < nr; ++l) {
+              const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
+              for (int64_t i = 0; i < mr; ++i)
+                top[img * z.out_per + (ch + i) * z.ohw + q] = stage[i * NR + l];
             }
           }
         }
       }
     }
+  }
+}
+
+void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
+                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
+  const Shape z = shape_of(s);
+  const Work w = work_of(s, partitions);
+  float* ap = ws;
+  pack_weights(ap, weights, z);
+  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
+    float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
+    forward_part(z, top, bottom, ap, bias, bp, bp + w.panels,
+                 taps_at(bp + (w.per_part - w.grad - w.taps), z), lo, hi);
   });
 }
 
@@ -487,10 +537,18 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
                      const float* top_diff, const float* bottom, const float* weights,
                      float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
   const Shape z = shape_of(s);
-  const Work w = work_of(z, partitions);
+  const Work w = work_of(s, partitions);
   const int64_t wcount = z.group * z.m * z.k;
+  const bool conv_t = transposable(s);
+  const Shape zt = conv_t ? shape_of(transposed(s)) : z;
   float* awt = ws;
-  if (bottom_diff != nullptr) pack_weights_t(awt, weights, z);
+  if (bottom_diff != nullptr) {
+    if (conv_t) {
+      pack_weights_flipped(awt, weights, z, zt);
+    } else {
+      pack_weights_t(awt, weights, z);
+    }
+  }
   for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
     float* base = ws + w.shared + part * w.per_part;
     float* wd = weight_diff;
@@ -562,9 +620,14 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
       }
     }
 
-    // ---- data gradient: kMacro panels at a time, in blocks of kb lowered rows (the
-    // block's packed weights stay in L2 over the panels)
+    // ---- data gradient of a stride-1 layer: the transposed convolution, as a forward pass
     if (bottom_diff == nullptr) return;
+    if (conv_t) {
+      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], lo, hi);
+      return;
+    }
+    // ---- data gradient otherwise: kMacro panels at a time, in blocks of kb lowered rows
+    // (the block's packed weights stay in L2 over the panels), added into the image
     std::fill(bottom_diff + lo * z.in_per, bottom_diff + hi * z.in_per, 0.0f);
     const int64_t kb_max = backward_kb(z);
     float* dy = base;         // kMacro panels of M x 32

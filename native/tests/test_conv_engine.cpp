@@ -135,6 +135,11 @@ int main() {
   // Packed weights over 512 KiB (M 256, K 576): the forward pass in blocks of lowered
   // rows, the data gradient in blocks of 256 rows.
   run_case({2, {64, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 256, 1}}, 9);
+  // Stride 1 with padding past the kernel (1x1, pad 1): the packed data gradient cannot be
+  // the transposed convolution and goes through the lowered gradient instead.
+  run_case({3, {3, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1}}, 10);
+  // The transposed data gradient with 2 groups, dilation 2 in y and padding 2 in both.
+  run_case({2, {128, 7, 6, 3, 3, 2, 2, 1, 1, 2, 1, 24, 2}}, 11);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4
