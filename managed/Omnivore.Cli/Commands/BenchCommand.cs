@@ -63,9 +63,10 @@ public static class BenchCommand
         int deviceThreads = TimeCommand.DeviceThreads(device);
         var peak = TimeCommand.Peak(deviceThreads);
         // The machines drift: the sgemm peak the percentages divide by is measured in this run,
-        // before and after the workloads, not taken from the probe's cache; the larger of
-        // the two, since load on a shared machine only ever lowers it (the conservative choice).
-        double sgemmBefore = MeasureSgemm(deviceThreads);
+        // before, between and after the workloads, not taken from the probe's cache; the
+        // largest sample, since load on a shared machine only ever lowers it (the
+        // conservative choice: the percentages can only come out low).
+        var sgemm = new List<double> { MeasureSgemm(deviceThreads) };
         var results = new List<BenchResult>();
         bool verbose = Log.Verbose;
         foreach (var file in files)
@@ -89,12 +90,13 @@ public static class BenchCommand
                 var r = BenchResult.From(Workload(file, timing.BatchSize), Path.GetFileName(file), mode, warmup, TimeCommand.DeviceThreads(device), timing, peak);
                 Log.Info($"bench: {r.Workload} {mode}: {r.IterationMs:F1} ms/iter, {r.ImagesPerSecond:F1} images/s, {r.Gflops:F1} GFLOP/s");
                 results.Add(r);
+                sgemm.Add(MeasureSgemm(deviceThreads));
             }
-        double sgemmAfter = MeasureSgemm(deviceThreads);
         if (peak is not null)
         {
-            peak = peak with { SgemmGflopsAll = Math.Max(sgemmBefore, sgemmAfter), MeasuredUtc = DateTime.UtcNow };
-            Log.Info($"bench: sgemm {PeakSize}^3 on {deviceThreads} threads measured in this run: {sgemmBefore:F1} GFLOP/s before, {sgemmAfter:F1} after; the larger is the peak below");
+            peak = peak with { SgemmGflopsAll = sgemm.Max(), MeasuredUtc = DateTime.UtcNow };
+            Log.Info($"bench: sgemm {PeakSize}^3 on {deviceThreads} threads measured in this run, before, between and after the workloads: " +
+                     $"{string.Join(", ", sgemm.Select(g => g.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} GFLOP/s; the largest is the peak below");
         }
         results = results.Select(r => r.WithPeak(peak)).ToList();
         Console.Write(BenchReport.Format(results, recorded, peak));
