@@ -1,9 +1,12 @@
 // LoweringGemmBenchmarks: forward convolution (lowering + sgemm) on the five convolution
 // shapes of CaffeNet at batch 64, through IDevice on the CPU device, in two strategies:
 //   PerImage: Caffe's — lower one image (C*KH*KW, OH*OW) and run one sgemm per group, 64 times;
-//   Batched:  Omnivore's — lower the whole batch (C*KH*KW, 64*OH*OW) once, one sgemm per group.
-// Both do the same FLOPs (reported as a column); the ratio of their times is the effect of
-// batching the lowering on sgemm efficiency.
+//   Batched:  Omnivore's — lower the whole batch (C*KH*KW, 64*OH*OW) once, one sgemm per group;
+//   Packed:   Omnivore's packed engine — the same lowering fused panel by panel into its
+//             AVX-512 kernel, one partition per thread, output written in place (CPUs
+//             with AVX-512 only; elsewhere the benchmark fails with the reason).
+// All do the same FLOPs (reported as a column); the ratio of their times is the effect of
+// batching the lowering on sgemm efficiency (and of fusing it into the kernel).
 using BenchmarkDotNet.Attributes;
 using Omnivore.Core;
 using Omnivore.Native;
@@ -32,7 +35,9 @@ public class LoweringGemmBenchmarks
 {
     public const int Batch = 64;
     private CpuDevice _device = null!;
-    private DeviceBuffer _data, _weights, _colBatch, _colImage, _out;
+    private DeviceBuffer _data, _weights, _colBatch, _colImage, _out, _packedWs;
+    private Core.ConvShape _conv;
+    private ConvPlan _packed;
 
     [ParamsSource(nameof(Shapes))]
     public ConvShape Shape { get; set; } = ConvShape.CaffeNet[0];
@@ -56,12 +61,16 @@ public class LoweringGemmBenchmarks
         _out = _device.Allocate((long)Shape.Cout * Batch * OutHw);
         _device.Set(_data, 0.5f);
         _device.Set(_weights, 0.01f);
+        _conv = new Core.ConvShape(g, Shape.Cout, Shape.Group);
+        _packed = ConvPlan.Packed(_device.ConvMaxPartitions);
+        if (_device.ConvSupports(ConvMode.Packed)) _packedWs = _device.Allocate(_device.ConvWorkspaceFloats(_conv, _packed));
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var b in new[] { _data, _weights, _colBatch, _colImage, _out }) _device.Free(b);
+        foreach (var b in new[] { _data, _weights, _colBatch, _colImage, _out, _packedWs })
+            if (!b.IsNull) _device.Free(b);
         _device.Dispose();
     }
 
@@ -84,6 +93,14 @@ public class LoweringGemmBenchmarks
     {
         _device.Im2ColBatch(_colBatch, _data, Batch, Shape.Window);
         Multiply(_colBatch, Batch * OutHw, _out);
+    }
+
+    /// <summary>The packed engine: lowering fused into the kernel, output (N, C, H, W) in place.</summary>
+    [Benchmark]
+    public void Packed()
+    {
+        if (_packedWs.IsNull) throw new NotSupportedException("the packed engine needs a CPU with AVX-512 (F, DQ, BW, VL)");
+        _device.ConvForward(_out, _data, _weights, default, _packedWs, Batch, _conv, _packed);
     }
 
     /// <summary>The sgemms alone on the batched lowered matrix (lowering excluded).</summary>

@@ -193,12 +193,18 @@ if ! off scheduler SKIP_SCHEDULER && need scheduler 45; then
   fi
 fi
 
-# 7. The CPU engine on all cores: batched vs Caffe's strategy, side by side in one run
+# 7. The CPU engine on all cores: batched (and packed, on AVX-512 CPUs) vs Caffe's strategy,
+# side by side in one run
 BENCH_NETS="${BENCH_NETS:-caffenet_synthetic_b256.prototxt,$ROOT/bench/scheduler/lenet_dummy_b64.prototxt}"
+BENCH_MODES=batched,caffe
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo \
+  && grep -qw avx512vl /proc/cpuinfo; then
+  BENCH_MODES=packed,batched,caffe
+fi
 if ! off cpu_bench SKIP_CPU_BENCH && need cpu_bench 60; then
-  step cpu_bench 120 "$OMNIVORE" bench --nets examples/bench --only "$BENCH_NETS" --modes batched,caffe \
+  step cpu_bench 120 "$OMNIVORE" bench --nets examples/bench --only "$BENCH_NETS" --modes "$BENCH_MODES" \
     --iterations "${BENCH_ITERS:-2}" --warmup 1 --min-seconds 2 --out "$OUT/bench"
-  grep -E '^Machine:|^== |Omnivore (batched|caffe) \(measured\) +fwd\+bwd\+upd|^batched / Caffe' "$OUT/cpu_bench.log" \
+  grep -E '^Machine:|^== |Omnivore (packed|batched|caffe) \(measured\) +fwd\+bwd\+upd|/ Caffe-strategy ratio' "$OUT/cpu_bench.log" \
     | sed 's/^/   /' | tee -a "$SUMMARY"
 fi
 

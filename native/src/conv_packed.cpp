@@ -41,6 +41,7 @@ constexpr int64_t NR = 32;         // columns of a kernel tile (two zmm vectors)
 constexpr int64_t kMacro = 8;       // panels lowered (or packed) together: 256 columns
 constexpr int64_t kL2Bytes = 512 << 10;  // a block of packed weights meant to stay in L2
 constexpr int kMaxSegs = NR + 2;
+constexpr int64_t kMaxKw = 16;  // kernel widths the stride-phase copy takes (wider: gathers)
 
 inline int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -225,7 +226,10 @@ int segments(const Shape& z, int64_t n0, int64_t nr, Seg* out) {
 // The lanes of seg whose input column x = xs + j*sw (j = lane - seg.lane) lies in [0, w).
 inline uint32_t valid_lanes(const Seg& seg, int64_t xs, int64_t sw, int64_t w) {
   int64_t jl, jh;
-  if (sw == 1) {
+  if (xs >= 0 && xs + (seg.len - 1) * sw < w) {  // inside the row (most taps): no division
+    jl = 0;
+    jh = seg.len;
+  } else if (sw == 1) {
     jl = std::clamp<int64_t>(-xs, 0, seg.len);
     jh = std::clamp<int64_t>(w - xs, 0, seg.len);
   } else {
@@ -268,8 +272,68 @@ Taps taps_at(float* at, const Shape& z) {
   return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs)};
 }
 
-void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg) {
+// A strided layer's input split into stride phases, two images at a time: column x of
+// row y of channel c (of the group) at slot[c][y][x % sw][x / sw], so that the lanes of a
+// panel segment, which read every sw-th column, read consecutive floats again (masked
+// loads instead of gathers). Used when a block of kMacro panels spans at most two images.
+struct Phases {
+  float* buf = nullptr;
+  int64_t wq = 0, row = 0, plane = 0, slot = 0;  // floats: x / sw range, a row, a channel, an image
+  int64_t held[2] = {-1, -1};                    // image in each slot (img % 2), this group
+
+  Phases() = default;
+
+  static bool used(const Shape& z) { return z.g.sw > 1 && z.ohw >= NR * kMacro && z.g.kw <= kMaxKw; }
+
+  static int64_t floats(const Shape& z) {
+    if (!used(z)) return 0;
+    const int64_t wq = ceil_div(z.g.w, z.g.sw);
+    return round_up(2 * (z.g.c / z.group) * z.g.h * z.g.sw * wq, 16);
+  }
+
+  Phases(float* at, const Shape& z) {
+    if (!used(z)) return;
+    buf = at;
+    wq = ceil_div(z.g.w, z.g.sw);
+    row = z.g.sw * wq;
+    plane = z.g.h * row;
+    slot = (z.g.c / z.group) * plane;
+  }
+
+  void new_group() { held[0] = held[1] = -1; }
+
+  // Makes images [first, last] (at most two) of channels [cg, cg + C/group) available.
+  void hold(const float* bottom, const Shape& z, int64_t cg, int64_t first, int64_t last) {
+    const ConvGeom& g = z.g;
+    for (int64_t img = first; img <= last; ++img) {
+      if (held[img % 2] == img) continue;
+      held[img % 2] = img;
+      float* d = buf + (img % 2) * slot;
+      for (int64_t c = 0; c < g.c / z.group; ++c)
+        for (int64_t y = 0; y < g.h; ++y) {
+          const float* src = bottom + img * z.in_per + (cg + c) * z.hw + y * g.w;
+          float* dr = d + c * plane + y * row;
+          for (int64_t p = 0; p < g.sw; ++p)
+            for (int64_t q = 0, x = p; x < g.w; ++q, x += g.sw) dr[p * wq + q] = src[x];
+        }
+    }
+  }
+};
+
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
   const ConvGeom& g = z.g;
+  // Per segment and kernel column j, what does not depend on the kernel row: where the
+  // segment's lanes start (in the phase copy: phase and position), computed once.
+  int64_t first[kMaxSegs][kMaxKw];
+  const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
+  if (phased)
+    for (int s = 0; s < nseg; ++s) {
+      const int64_t slot = (segs[s].img / z.in_per) % 2 * ph.slot;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t xs = segs[s].xs0 + j * g.dw, phase = ((xs % g.sw) + g.sw) % g.sw;
+        first[s][j] = slot + phase * ph.wq + (xs - phase) / g.sw - segs[s].lane;
+      }
+    }
   int32_t count = 0;
   for (int64_t i = 0, r = 0; i < g.kh; ++i)
     for (int64_t j = 0; j < g.kw; ++j, ++r) {
@@ -281,25 +345,33 @@ void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg) {
         const int64_t xs = seg.xs0 + j * g.dw;
         const uint32_t m = valid_lanes(seg, xs, g.sw, g.w);
         if (m == 0) continue;
-        t.tap[count++] = Tap{seg.img + iy * g.w, static_cast<int32_t>(xs - seg.lane * g.sw), m};
+        if (phased) {
+          // lane L reads phase xs mod sw of row iy at position floor(xs / sw) + (L - seg.lane)
+          t.tap[count++] = Tap{iy * ph.row, static_cast<int32_t>(first[s][j]), m};
+        } else {
+          t.tap[count++] = Tap{seg.img + iy * g.w, static_cast<int32_t>(xs - seg.lane * g.sw), m};
+        }
       }
     }
   t.start[z.khw] = count;
 }
 
-// Rows [0, k) of a group's lowered input for one panel: bp[k][32] (lanes outside 0).
-void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t) {
+// Rows [0, k) of a group's lowered input for one panel: bp[k][32] (lanes outside 0). The
+// group's input is bottom's channels from cg on, or ph's copy when it holds one.
+void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t,
+                 const Phases& ph) {
   const ConvGeom& g = z.g;
+  const bool unit = g.sw == 1 || ph.buf != nullptr;
   const __m512i step = lane_times(g.sw);
   const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
   for (int64_t c = 0, k = 0; c < g.c / z.group; ++c) {
-    const float* plane = bottom + (cg + c) * z.hw;
+    const float* plane = ph.buf != nullptr ? ph.buf + c * ph.plane : bottom + (cg + c) * z.hw;
     for (int64_t r = 0; r < t.khw; ++r, ++k) {
       __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
       for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
         const Tap& tp = t.tap[s];
         const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
-        if (g.sw == 1) {
+        if (unit) {
           const float* src = plane + tp.row + tp.x;  // lane L reads src[L]
           v0 = _mm512_mask_loadu_ps(v0, m0, src);
           v1 = _mm512_mask_loadu_ps(v1, m1, src + 16);
@@ -386,7 +458,7 @@ int64_t backward_kb(const Shape& z) {
 
 struct Work {  // floats of workspace
   int64_t shared;                                  // packed weights, all groups
-  int64_t panels, stage, dyt, dwt, dy, dcol, taps, grad, per_part;
+  int64_t panels, stage, dyt, dwt, dy, dcol, taps, phases, grad, per_part;
 };
 
 Work work_of(const om_conv_shape& s, int64_t partitions) {
@@ -408,10 +480,11 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   w.dy = round_up(z.m * NR * kMacro, 16);
   w.dcol = round_up(backward_kb(z) * NR * kMacro, 16);
   w.taps = taps_floats(z) * kMacro;
+  w.phases = Phases::floats(z);
   w.grad = partitions > 1 ? round_up(z.group * z.m * z.k + z.cout, 16) : 0;
   // Forward (and the transposed data gradient): panels, stage. Weight gradient: panels,
   // dyt, dwt. Strided data gradient: dy, dcol.
-  w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.grad;
+  w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.phases + w.grad;
   return w;
 }
 
@@ -477,19 +550,23 @@ int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
 // One partition's forward pass, images [lo, hi): top = conv(bottom) (+ bias) with the
 // packed weights ap; bp holds kMacro lowered panels, stage MR x 32 floats.
 void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
-                  const float* bias, float* bp, float* stage, Taps taps, int64_t lo, int64_t hi) {
+                  const float* bias, float* bp, float* stage, Taps taps, Phases ph, int64_t lo,
+                  int64_t hi) {
   const int64_t kc_max = forward_kc(z);
   Seg segs[kMaxSegs];
   const int64_t nhi = hi * z.ohw;
   // Groups outermost: a group's packed weights stay in cache over all its panels.
   for (int64_t g = 0; g < z.group; ++g) {
     const int64_t cg = g * (z.g.c / z.group);
+    ph.new_group();
     for (int64_t mac = lo * z.ohw; mac < nhi; mac += NR * kMacro) {
       const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
+      if (ph.buf != nullptr)
+        ph.hold(bottom, z, cg, mac / z.ohw, (std::min(mac + NR * kMacro, nhi) - 1) / z.ohw);
       for (int64_t j = 0; j < panels; ++j) {
         const int64_t n0 = mac + j * NR;
-        make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
-        lower_panel(bp + j * z.k * NR, bottom, z, cg, taps);
+        make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
+        lower_panel(bp + j * z.k * NR, bottom, z, cg, taps, ph);
       }
       // Blocks of kc lowered rows: the weights' block stays in L2 over the panels.
       for (int64_t pc = 0; pc < z.k; pc += kc_max) {
@@ -529,7 +606,8 @@ void packed_forward(float* top, const float* bottom, const float* weights, const
   for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
     float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
     forward_part(z, top, bottom, ap, bias, bp, bp + w.panels,
-                 taps_at(bp + (w.per_part - w.grad - w.taps), z), lo, hi);
+                 taps_at(bp + (w.per_part - w.grad - w.taps), z),
+                 Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z), lo, hi);
   });
 }
 
@@ -575,16 +653,19 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
       float* lp = base;
       float* dyt = lp + w.panels;  // [mp / 32][cols_max][32]
       float* dwt = dyt + w.dyt;
+      Phases ph(base + (w.per_part - w.grad - w.taps - w.phases), z);
       for (int64_t gi = 0; gi < z.group; ++gi) {
         const int64_t cg = gi * (g.c / z.group);
         std::fill(dwt, dwt + z.k * mp, 0.0f);
+        ph.new_group();
         for (int64_t mac = nlo; mac < nhi; mac += cols_max) {
           const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
           const int64_t cols = std::min(cols_max, nhi - mac);
+          if (ph.buf != nullptr) ph.hold(bottom, z, cg, mac / z.ohw, (mac + cols - 1) / z.ohw);
           for (int64_t j = 0; j < panels; ++j) {
             const int64_t n0 = mac + j * NR;
-            make_taps(taps[0], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs));
-            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0]);
+            make_taps(taps[0], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
+            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0], ph);
           }
           for (int64_t m = 0; m < mp; ++m) {
             float* d = dyt + (m / NR) * cols_max * NR + m % NR;
@@ -623,7 +704,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     // ---- data gradient of a stride-1 layer: the transposed convolution, as a forward pass
     if (bottom_diff == nullptr) return;
     if (conv_t) {
-      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], lo, hi);
+      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], Phases(), lo, hi);
       return;
     }
     // ---- data gradient otherwise: kMacro panels at a time, in blocks of kb lowered rows
@@ -638,7 +719,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
         const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
         for (int64_t j = 0; j < panels; ++j) {
           const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
-          make_taps(taps[j], z, segs, segments(z, n0, nr, segs));
+          make_taps(taps[j], z, segs, segments(z, n0, nr, segs), Phases());
           // The top gradient's 32 columns: dy[m][32], lanes past the panel 0.
           float* dyj = dy + j * z.m * NR;
           Dst src{};

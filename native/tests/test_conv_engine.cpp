@@ -140,6 +140,10 @@ int main() {
   run_case({3, {3, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1}}, 10);
   // The transposed data gradient with 2 groups, dilation 2 in y and padding 2 in both.
   run_case({2, {128, 7, 6, 3, 3, 2, 2, 1, 1, 2, 1, 24, 2}}, 11);
+  // Strided layers with 256+ outputs per image: the packed engine lowers from a copy split
+  // into stride phases (stride 2 with padding; stride 3, dilation 2 in y, 2 groups).
+  run_case({3, {3, 33, 35, 3, 3, 1, 2, 2, 2, 1, 1, 8, 1}}, 12);
+  run_case({2, {4, 60, 61, 3, 2, 0, 1, 3, 3, 2, 1, 6, 2}}, 13);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4
