@@ -274,6 +274,21 @@ static int64_t packed_checks(const om_conv_shape* s, int64_t n, int32_t partitio
   return packed_workspace_floats(*s, partitions);
 }
 
+// The checks of a packed pass: shape, workspace, and the buffers both passes read.
+static Sizes packed_pass_checks(const om_conv_shape* s, int64_t n, int32_t partitions,
+                                const float* workspace, int64_t workspace_floats,
+                                const float* bottom, const float* weights) {
+  const int64_t need = packed_checks(s, n, partitions);
+  if (workspace_floats < need)
+    invalid("workspace has %lld floats, the packed engine needs %lld",
+            static_cast<long long>(workspace_floats), static_cast<long long>(need));
+  const Sizes z = sizes_of(*s, Plan{partitions, 1});
+  check_ptr("bottom", bottom, checked_mul(n, z.in_per));
+  check_ptr("weights", weights, z.wcount);
+  check_ptr("workspace", workspace, need);
+  return z;
+}
+
 OM_API int32_t om_conv_packed_workspace_floats(int64_t* floats, const om_conv_shape* s,
                                                int32_t partitions) {
   return guard("om_conv_packed_workspace_floats", [&] {
@@ -287,15 +302,8 @@ OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const flo
                                       int64_t workspace_floats, int32_t n,
                                       const om_conv_shape* s, int32_t partitions) {
   return guard("om_conv_packed_forward", [&] {
-    const int64_t need = packed_checks(s, n, partitions);
-    if (workspace_floats < need)
-      invalid("workspace has %lld floats, the packed engine needs %lld",
-              static_cast<long long>(workspace_floats), static_cast<long long>(need));
-    const Sizes z = sizes_of(*s, Plan{partitions, 1});
+    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
     check_ptr("top", top, checked_mul(n, z.out_per));
-    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
-    check_ptr("weights", weights, z.wcount);
-    check_ptr("workspace", workspace, need);
     if (n == 0) return;
     packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions);
   });
@@ -307,16 +315,9 @@ OM_API int32_t om_conv_packed_backward(float* bottom_diff, float* weight_diff,
                                        float* workspace, int64_t workspace_floats, int32_t n,
                                        const om_conv_shape* s, int32_t partitions) {
   return guard("om_conv_packed_backward", [&] {
-    const int64_t need = packed_checks(s, n, partitions);
-    if (workspace_floats < need)
-      invalid("workspace has %lld floats, the packed engine needs %lld",
-              static_cast<long long>(workspace_floats), static_cast<long long>(need));
-    const Sizes z = sizes_of(*s, Plan{partitions, 1});
+    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
     check_ptr("weight_diff", weight_diff, z.wcount);
     check_ptr("top_diff", top_diff, checked_mul(n, z.out_per));
-    check_ptr("bottom", bottom, checked_mul(n, z.in_per));
-    check_ptr("weights", weights, z.wcount);
-    check_ptr("workspace", workspace, need);
     if (n == 0) return;
     packed_backward(bottom_diff, weight_diff, bias_diff, top_diff, bottom, weights, workspace,
                     n, *s, partitions);
