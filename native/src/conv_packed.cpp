@@ -531,16 +531,20 @@ void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape
     }
 }
 
+// Runs body(part) for the P partitions, on P threads (or as many as there are).
 template <class Body>
-void for_partitions(int64_t n, int64_t p, Body&& body) {
+void for_partitions(int64_t p, Body&& body) {
   if (p == 1) {
-    body(int64_t{0}, int64_t{0}, n);
+    body(int64_t{0});
     return;
   }
   const int team = static_cast<int>(std::min<int64_t>(p, threads()));
 #pragma omp parallel for schedule(static, 1) num_threads(team)
-  for (int64_t part = 0; part < p; ++part) body(part, n * part / p, n * (part + 1) / p);
+  for (int64_t part = 0; part < p; ++part) body(part);
 }
+
+// Partition part's share [first, last) of total units.
+inline int64_t share(int64_t total, int64_t part, int64_t p) { return total * part / p; }
 
 }  // namespace
 
@@ -549,19 +553,19 @@ int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
   return checked_mul(w.per_part, partitions) + w.shared;
 }
 
-// One partition's forward pass, images [lo, hi): top = conv(bottom) (+ bias) with the
-// packed weights ap; bp holds kMacro lowered panels, stage MR x 32 floats.
+// One partition's forward pass over output columns [nlo, nhi) (image-major, any split):
+// top = conv(bottom) (+ bias) with the packed weights ap; bp holds kMacro lowered panels,
+// stage MR x 32 floats.
 void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
-                  const float* bias, float* bp, float* stage, Taps taps, Phases ph, int64_t lo,
-                  int64_t hi) {
+                  const float* bias, float* bp, float* stage, Taps taps, Phases ph, int64_t nlo,
+                  int64_t nhi) {
   const int64_t kc_max = forward_kc(z);
   Seg segs[kMaxSegs];
-  const int64_t nhi = hi * z.ohw;
   // Groups outermost: a group's packed weights stay in cache over all its panels.
   for (int64_t g = 0; g < z.group; ++g) {
     const int64_t cg = g * (z.g.c / z.group);
     ph.new_group();
-    for (int64_t mac = lo * z.ohw; mac < nhi; mac += NR * kMacro) {
+    for (int64_t mac = nlo; mac < nhi; mac += NR * kMacro) {
       const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
       if (ph.buf != nullptr)
         ph.hold(bottom, z, cg, mac / z.ohw, (std::min(mac + NR * kMacro, nhi) - 1) / z.ohw);
@@ -605,11 +609,15 @@ void packed_forward(float* top, const float* bottom, const float* weights, const
   const Work w = work_of(s, partitions);
   float* ap = ws;
   pack_weights(ap, weights, z);
-  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
+  // Partitions split the output columns evenly, whatever the batch: a batch smaller than
+  // the core count (or a scheduler replica's share) still keeps every core busy.
+  const int64_t cols = n * z.ohw;
+  for_partitions(partitions, [&](int64_t part) {
     float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
     forward_part(z, top, bottom, ap, bias, bp, bp + w.panels,
                  taps_at(bp + (w.per_part - w.grad - w.taps), z),
-                 Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z), lo, hi);
+                 Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z),
+                 share(cols, part, partitions), share(cols, part + 1, partitions));
   });
 }
 
@@ -629,7 +637,10 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
       pack_weights_t(awt, weights, z);
     }
   }
-  for_partitions(n, partitions, [&](int64_t part, int64_t lo, int64_t hi) {
+  // The weight gradient and the transposed data gradient split columns evenly; the data
+  // gradient added back into the images splits images (no two partitions add to one image).
+  for_partitions(partitions, [&](int64_t part) {
+    const int64_t lo = share(n, part, partitions), hi = share(n, part + 1, partitions);
     float* base = ws + w.shared + part * w.per_part;
     float* wd = weight_diff;
     float* bd = bias_diff;
@@ -638,7 +649,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
       bd = wd + wcount;
       std::fill(wd, wd + wcount + z.cout, 0.0f);
     }
-    const int64_t nlo = lo * z.ohw, nhi = hi * z.ohw;
+    int64_t nlo = share(n * z.ohw, part, partitions), nhi = share(n * z.ohw, part + 1, partitions);
     const ConvGeom& g = z.g;
 
     Taps taps[kMacro];
@@ -706,12 +717,15 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     // ---- data gradient of a stride-1 layer: the transposed convolution, as a forward pass
     if (bottom_diff == nullptr) return;
     if (conv_t) {
-      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], Phases(), lo, hi);
+      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], Phases(),
+                   share(n * zt.ohw, part, partitions), share(n * zt.ohw, part + 1, partitions));
       return;
     }
     // ---- data gradient otherwise: kMacro panels at a time, in blocks of kb lowered rows
     // (the block's packed weights stay in L2 over the panels), added into the image
     std::fill(bottom_diff + lo * z.in_per, bottom_diff + hi * z.in_per, 0.0f);
+    nlo = lo * z.ohw;
+    nhi = hi * z.ohw;
     const int64_t kb_max = backward_kb(z);
     float* dy = base;         // kMacro panels of M x 32
     float* dcol = dy + w.dy;  // kMacro blocks of kb x 32
