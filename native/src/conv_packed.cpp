@@ -2,22 +2,26 @@
 // conv_engine.cpp, fused into the GEMM: the lowered matrix is never written out whole.
 //
 // Forward. The output columns (image, oy, ox) of a partition are taken 32 at a time (a
-// panel). Each panel is lowered straight from the image into a K x 32 block that stays
-// in the core's cache, and every 12-row tile of packed weights is multiplied with it by
-// one register-blocked kernel (12 x 32 accumulators in 24 zmm registers), which adds the
-// bias and writes the tile straight into the (N, Cout, OH, OW) output: no lowered matrix
-// in memory, no staging matrix, no transpose afterwards.
-// Data gradient. Per panel: the top gradient's 32 columns are packed (M x 32), the
-// kernel multiplies the packed transposed weights with them into a K x 32 block of the
-// lowered gradient, and that block is added back into the image at once (col2im of one
-// panel, still in cache).
-// Weight gradient. Per block of kBlockCols columns: the top gradient is packed as 12-row
-// tiles, the lowered input is gathered as (columns x 32 rows of K) panels, and the
-// kernel accumulates 12 x 32 tiles of the weight gradient.
+// panel), 8 panels at a time. Each panel is lowered straight from the image into a
+// K x 32 block that stays in the core's cache (per kernel offset, where each lane reads
+// is worked out once per panel and reused for every channel; strided layers read a copy
+// of the images split into stride phases), and every 12-row tile of packed weights is
+// multiplied with it by one register-blocked kernel (12 x 32 accumulators in 24 zmm
+// registers), which adds the bias and writes the tile straight into the (N, Cout, OH,
+// OW) output: no lowered matrix in memory, no staging matrix, no transpose afterwards.
+// Weight gradient. The same lowered panels are the kernel's broadcast operand and the
+// top gradient, transposed to (column, 32 channels), its vector operand; the product
+// accumulates into the weight gradient transposed, added to the caller's at the end.
+// Data gradient. For stride-1 layers with enough input channels, the transposed
+// convolution run through the forward path (see transposable). Otherwise per panel:
+// the top gradient's 32 columns are packed (M x 32), the kernel multiplies the packed
+// transposed weights with them into blocks of the lowered gradient, and those are added
+// back into the image at once (col2im of one panel, still in cache).
 //
-// Partitions: as in conv_engine.cpp, P contiguous image ranges run on P OpenMP threads,
-// each with its own slice of the workspace (and private weight and bias gradients,
-// added up in a fixed order afterwards). Nothing here calls BLAS.
+// Partitions: P OpenMP threads, each with its own slice of the workspace (and private
+// weight and bias gradients, added up in a fixed order afterwards). They split the output
+// columns evenly; only the data gradient added back into images splits whole images.
+// Nothing here calls BLAS.
 //
 // Everything after the includes is compiled for AVX-512 (the pragma below; the standard
 // headers stay baseline, so no AVX-512 copy of a shared inline function can leak into
