@@ -362,17 +362,17 @@ void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases&
   t.start[z.khw] = count;
 }
 
-// Rows [0, k) of a group's lowered input for one panel: bp[k][32] (lanes outside 0). The
-// group's input is bottom's channels from cg on, or ph's copy when it holds one.
+// Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside
+// 0). The group's input is bottom's channels from cg on, or ph's copy when it holds one.
 void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t,
-                 const Phases& ph) {
+                 const Phases& ph, int64_t k0, int64_t k1) {
   const ConvGeom& g = z.g;
   const bool unit = g.sw == 1 || ph.buf != nullptr;
   const __m512i step = lane_times(g.sw);
   const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
-  for (int64_t c = 0, k = 0; c < g.c / z.group; ++c) {
+  for (int64_t c = k0 / t.khw, k = k0; k < k1; ++c) {
     const float* plane = ph.buf != nullptr ? ph.buf + c * ph.plane : bottom + (cg + c) * z.hw;
-    for (int64_t r = 0; r < t.khw; ++r, ++k) {
+    for (int64_t r = k % t.khw; r < t.khw && k < k1; ++r, ++k) {
       __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
       for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
         const Tap& tp = t.tap[s];
@@ -388,8 +388,8 @@ void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, con
           v1 = _mm512_mask_i32gather_ps(v1, m1, _mm512_add_epi32(x0, half), row, 4);
         }
       }
-      _mm512_storeu_ps(bp + k * NR, v0);
-      _mm512_storeu_ps(bp + k * NR + 16, v1);
+      _mm512_storeu_ps(bp + (k - k0) * NR, v0);
+      _mm512_storeu_ps(bp + (k - k0) * NR + 16, v1);
     }
   }
 }
@@ -484,7 +484,12 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   w.shared = round_up(z.group * shared, 16);
   // + one tile of rows: the weight gradient's last tile of K reads (and drops) past row K.
   w.panels = round_up(kmax * NR * kMacro + MR * NR, 16);
-  w.stage = MR * NR;
+  // Panels over three or more images (OH*OW < 32) sum in a stage of all the panel's rows.
+  w.stage = z.ohw < NR ? round_up(z.tiles_m * MR * NR * kMacro, 16) : 0;
+  if (transposable(s)) {
+    const Shape t = shape_of(transposed(s));
+    if (t.ohw < NR) w.stage = std::max(w.stage, round_up(t.tiles_m * MR * NR * kMacro, 16));
+  }
   w.dyt = mp * NR * kMacro;
   w.dwt = round_up(z.k * mp, 16);
   w.dy = round_up(z.m * NR * kMacro, 16);
@@ -562,13 +567,18 @@ int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
 }
 
 // One partition's forward pass over output columns [nlo, nhi) (image-major, any split):
-// top = conv(bottom) (+ bias) with the packed weights ap; bp holds kMacro lowered panels,
-// stage MR x 32 floats.
+// top = conv(bottom) (+ bias) with the packed weights ap. Per block of kMacro panels and
+// per block of kc lowered rows, the rows are lowered into bp (kMacro x kc x 32 floats, in
+// L2) and multiplied at once: the weights' block and the panels' blocks stay in cache.
+// taps: kMacro panels' taps, taps_floats(z) apart; stage: tiles_m*12 x 32 floats per
+// panel, for panels over three or more images (OH*OW < 32).
 void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
-                  const float* bias, float* bp, float* stage, Taps taps, Phases ph, int64_t nlo,
-                  int64_t nhi) {
+                  const float* bias, float* bp, float* stage, float* taps_area, Phases ph,
+                  int64_t nlo, int64_t nhi) {
   const int64_t kc_max = forward_kc(z);
   Seg segs[kMaxSegs];
+  Taps taps[kMacro];
+  for (int64_t j = 0; j < kMacro; ++j) taps[j] = taps_at(taps_area + j * taps_floats(z), z);
   // Groups outermost: a group's packed weights stay in cache over all its panels.
   for (int64_t g = 0; g < z.group; ++g) {
     const int64_t cg = g * (z.g.c / z.group);
@@ -579,30 +589,34 @@ void forward_part(const Shape& z, float* top, const float* bottom, const float* 
         ph.hold(bottom, z, cg, mac / z.ohw, (std::min(mac + NR * kMacro, nhi) - 1) / z.ohw);
       for (int64_t j = 0; j < panels; ++j) {
         const int64_t n0 = mac + j * NR;
-        make_taps(taps, z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
-        lower_panel(bp + j * z.k * NR, bottom, z, cg, taps, ph);
+        make_taps(taps[j], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
       }
-      // Blocks of kc lowered rows: the weights' block stays in L2 over the panels.
       for (int64_t pc = 0; pc < z.k; pc += kc_max) {
         const int64_t kc = std::min(kc_max, z.k - pc);
+        const bool last = pc + kc == z.k;
+        for (int64_t j = 0; j < panels; ++j)
+          lower_panel(bp + j * kc_max * NR, bottom, z, cg, taps[j], ph, pc, pc + kc);
         for (int64_t j = 0; j < panels; ++j) {
           const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
-          const float* b = bp + j * z.k * NR;
+          const float* b = bp + j * kc_max * NR;
+          float* st = stage + j * z.tiles_m * MR * NR;
           for (int64_t t = 0; t < z.tiles_m; ++t) {
             const int64_t ch = g * z.m + t * MR, mr = std::min(MR, z.m - t * MR);
-            const float* a = ap + (g * z.tiles_m + t) * MR * z.k;
+            const float* a = ap + (g * z.tiles_m + t) * MR * z.k + pc * MR;
             const float* bias_t = bias != nullptr && pc == 0 ? bias + ch : nullptr;
             Dst d{};
             if (panel_dst(z, top, n0, nr, ch, d)) {
-              kernel(kc, a + pc * MR, b + pc * NR, d, mr, bias_t, pc > 0);
+              kernel(kc, a, b, d, mr, bias_t, pc > 0);
               continue;
             }
-            if (pc > 0) continue;  // the whole product was written at pc == 0
-            kernel(z.k, a, b, Dst{stage, stage, NR, lane_bits(0, nr), 0}, mr, bias_t, false);
+            // A panel over three or more images: sums in stage, written out at the end.
+            float* sti = st + t * MR * NR;
+            kernel(kc, a, b, Dst{sti, sti, NR, lane_bits(0, nr), 0}, mr, bias_t, pc > 0);
+            if (!last) continue;
             for (int64_t l = 0; l < nr; ++l) {
               const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
               for (int64_t i = 0; i < mr; ++i)
-                top[img * z.out_per + (ch + i) * z.ohw + q] = stage[i * NR + l];
+                top[img * z.out_per + (ch + i) * z.ohw + q] = sti[i * NR + l];
             }
           }
         }
@@ -622,8 +636,7 @@ void packed_forward(float* top, const float* bottom, const float* weights, const
   const int64_t cols = n * z.ohw;
   for_partitions(partitions, [&](int64_t part) {
     float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
-    forward_part(z, top, bottom, ap, bias, bp, bp + w.panels,
-                 taps_at(bp + (w.per_part - w.grad - w.taps), z),
+    forward_part(z, top, bottom, ap, bias, bp, bp + w.panels, bp + (w.per_part - w.grad - w.taps),
                  Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z),
                  share(cols, part, partitions), share(cols, part + 1, partitions));
   });
@@ -686,7 +699,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
           for (int64_t j = 0; j < panels; ++j) {
             const int64_t n0 = mac + j * NR;
             make_taps(taps[0], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
-            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0], ph);
+            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0], ph, 0, z.k);
           }
           for (int64_t m = 0; m < mp; ++m) {
             float* d = dyt + (m / NR) * cols_max * NR + m % NR;
@@ -725,7 +738,8 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     // ---- data gradient of a stride-1 layer: the transposed convolution, as a forward pass
     if (bottom_diff == nullptr) return;
     if (conv_t) {
-      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels, taps[0], Phases(),
+      forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels,
+                   base + (w.per_part - w.grad - w.taps), Phases(),
                    share(n * zt.ohw, part, partitions), share(n * zt.ohw, part + 1, partitions));
       return;
     }

@@ -144,6 +144,8 @@ int main() {
   // into stride phases (stride 2 with padding; stride 3, dilation 2 in y, 2 groups).
   run_case({3, {3, 33, 35, 3, 3, 1, 2, 2, 2, 1, 1, 8, 1}}, 12);
   run_case({2, {4, 60, 61, 3, 2, 0, 1, 3, 3, 2, 1, 6, 2}}, 13);
+  // Panels over 3+ images (25 outputs each) with K 288: sums staged over two row blocks.
+  run_case({4, {32, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 14, 1}}, 14);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4
