@@ -240,7 +240,7 @@ public sealed class ConvEngine : IDisposable
         var all = string.Join(", ", c.Timings.Select(t => $"{Short(t.Plan)} {Fmt.G(t.MsPerImage)}"));
         text += $"; probe ms/image: {all}";
         if (caffe is not null && best is not null && best.MsPerImage > 0)
-            text += $"; best batched {Short(best.Plan)} is {Fmt.G(caffe.MsPerImage / best.MsPerImage)}x caffe's speed";
+            text += $"; best of the batched and packed plans, {Short(best.Plan)}, is {Fmt.G(caffe.MsPerImage / best.MsPerImage)}x caffe's speed";
         return text;
     }
 
