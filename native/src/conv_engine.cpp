@@ -195,9 +195,13 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
 
 namespace om {
 bool packed_supported() {
+#if OM_PACKED_ENGINE
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   return ok;
+#else
+  return false;
+#endif
 }
 }  // namespace om
 

@@ -25,14 +25,17 @@
 //
 // Everything after the includes is compiled for AVX-512 (the pragma below; the standard
 // headers stay baseline, so no AVX-512 copy of a shared inline function can leak into
-// other files). conv_engine.cpp calls in only when om::packed_supported() is true.
+// other files). conv_engine.cpp calls in only when om::packed_supported() is true. Built
+// with GCC or Clang on x86-64 (OM_PACKED_ENGINE); elsewhere (ARM nodes, MSVC) the entry
+// points below only fail, and packed_supported() is false.
+#include "internal.h"
+
+#if OM_PACKED_ENGINE
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 #include <omp.h>
-
-#include "internal.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
@@ -813,3 +816,21 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
 }  // namespace om
 
 #pragma GCC pop_options
+
+#else  // no packed engine on this compiler or architecture: packed_supported() is false
+
+namespace om {
+int64_t packed_workspace_floats(const om_conv_shape&, int64_t) {
+  invalid("the packed convolution engine is not built for this architecture");
+}
+void packed_forward(float*, const float*, const float*, const float*, float*, int64_t,
+                    const om_conv_shape&, int64_t) {
+  invalid("the packed convolution engine is not built for this architecture");
+}
+void packed_backward(float*, float*, float*, const float*, const float*, const float*, float*,
+                     int64_t, const om_conv_shape&, int64_t) {
+  invalid("the packed convolution engine is not built for this architecture");
+}
+}  // namespace om
+
+#endif  // OM_PACKED_ENGINE

@@ -104,6 +104,11 @@ void cnhw_to_nchw(float* dst, const float* src, const float* bias, int64_t n, in
 void row_sums_acc(float* sums, const float* m, int64_t rows, int64_t cols);
 
 // ---- conv_packed.cpp (AVX-512; call only when packed_supported(), in conv_engine.cpp) ----
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define OM_PACKED_ENGINE 1
+#else
+#define OM_PACKED_ENGINE 0
+#endif
 bool packed_supported();
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions);
 void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
