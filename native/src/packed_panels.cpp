@@ -1,0 +1,237 @@
+// packed_panels.cpp: the packed convolution engine's panels (see packed_panels.h): the
+// shape, segments and taps of a panel, the stride-phase copy, the lowering of a panel and
+// its adjoint, and where a panel's outputs go. Compiled for AVX-512 (the pragma below);
+// called only when om::packed_supported().
+#include "packed_panels.h"
+
+#if OM_PACKED_ENGINE
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
+
+namespace om::packed {
+namespace {
+
+// The lanes of seg whose input column x = xs + j*sw (j = lane - seg.lane) lies in [0, w).
+inline uint32_t valid_lanes(const Seg& seg, int64_t xs, int64_t sw, int64_t w) {
+  int64_t jl, jh;
+  if (xs >= 0 && xs + (seg.len - 1) * sw < w) {  // inside the row (most taps): no division
+    jl = 0;
+    jh = seg.len;
+  } else if (sw == 1) {
+    jl = std::clamp<int64_t>(-xs, 0, seg.len);
+    jh = std::clamp<int64_t>(w - xs, 0, seg.len);
+  } else {
+    jl = std::clamp<int64_t>(ceil_div(-xs, sw), 0, seg.len);
+    jh = std::clamp<int64_t>(ceil_div(w - xs, sw), 0, seg.len);
+  }
+  return lane_bits(seg.lane + jl, seg.lane + jh);
+}
+
+// Lane L (0..15) of a half: L * stride.
+inline __m512i lane_times(int64_t stride) {
+  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  return _mm512_mullo_epi32(iota, _mm512_set1_epi32(static_cast<int>(stride)));
+}
+
+}  // namespace
+
+Shape shape_of(const om_conv_shape& s) {
+  Shape z{};
+  ConvGeom& g = z.g;
+  g.c = s.c; g.h = s.h; g.w = s.w;
+  g.kh = s.kh; g.kw = s.kw; g.ph = s.ph; g.pw = s.pw;
+  g.sh = s.sh; g.sw = s.sw; g.dh = s.dh; g.dw = s.dw;
+  g.oh = (g.h + 2 * g.ph - (g.dh * (g.kh - 1) + 1)) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - (g.dw * (g.kw - 1) + 1)) / g.sw + 1;
+  z.group = s.group;
+  z.cout = s.cout;
+  z.m = s.cout / s.group;
+  z.khw = g.kh * g.kw;
+  z.k = g.c / s.group * z.khw;
+  z.ohw = g.oh * g.ow;
+  z.hw = g.h * g.w;
+  z.in_per = g.c * z.hw;
+  z.out_per = z.cout * z.ohw;
+  z.tiles_m = ceil_div(z.m, MR);
+  z.tiles_k = ceil_div(z.k, MR);
+  return z;
+}
+
+bool transposable(const om_conv_shape& s) {
+  return s.sh == 1 && s.sw == 1 && int64_t{s.dh} * (s.kh - 1) >= s.ph && int64_t{s.dw} * (s.kw - 1) >= s.pw &&
+         s.c / s.group >= kMinTransposedRows;
+}
+
+om_conv_shape transposed(const om_conv_shape& s) {
+  const Shape z = shape_of(s);
+  return om_conv_shape{s.cout, static_cast<int32_t>(z.g.oh), static_cast<int32_t>(z.g.ow), s.kh, s.kw,
+                       s.dh * (s.kh - 1) - s.ph, s.dw * (s.kw - 1) - s.pw, 1, 1, s.dh, s.dw, s.c, s.group};
+}
+
+int segments(const Shape& z, int64_t n0, int64_t nr, Seg* out) {
+  int count = 0;
+  const ConvGeom& g = z.g;
+  for (int64_t lane = 0, n = n0; lane < nr;) {
+    const int64_t img = n / z.ohw, q = n % z.ohw, oy = q / g.ow, ox = q % g.ow;
+    const int64_t len = std::min(g.ow - ox, nr - lane);
+    out[count++] = Seg{img * z.in_per, oy * g.sh - g.ph, ox * g.sw - g.pw, len, lane};
+    lane += len;
+    n += len;
+  }
+  return count;
+}
+
+// Floats of workspace for one panel's taps (at most kMaxSegs per offset).
+int64_t taps_floats(const Shape& z) {
+  return round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
+}
+
+Taps taps_at(float* at, const Shape& z) {
+  Tap* tap = reinterpret_cast<Tap*>(at);
+  return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs)};
+}
+
+void Phases::hold(const float* bottom, const Shape& z, int64_t cg, int64_t first, int64_t last) {
+  const ConvGeom& g = z.g;
+  for (int64_t img = first; img <= last; ++img) {
+    if (held[img % 2] == img) continue;
+    held[img % 2] = img;
+    float* d = buf + (img % 2) * slot;
+    for (int64_t c = 0; c < g.c / z.group; ++c)
+      for (int64_t y = 0; y < g.h; ++y) {
+        const float* src = bottom + img * z.in_per + (cg + c) * z.hw + y * g.w;
+        float* dr = d + c * plane + y * row;
+        for (int64_t p = 0; p < g.sw; ++p)
+          for (int64_t q = 0, x = p; x < g.w; ++q, x += g.sw) dr[p * wq + q] = src[x];
+      }
+  }
+}
+
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
+  const ConvGeom& g = z.g;
+  // Per segment and kernel column j, what does not depend on the kernel row: where the
+  // segment's lanes start (in the phase copy: phase and position), computed once.
+  int64_t first[kMaxSegs][kMaxKw];
+  const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
+  if (phased)
+    for (int s = 0; s < nseg; ++s) {
+      const int64_t slot = (segs[s].img / z.in_per) % 2 * ph.slot;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t xs = segs[s].xs0 + j * g.dw, phase = ((xs % g.sw) + g.sw) % g.sw;
+        first[s][j] = slot + phase * ph.wq + (xs - phase) / g.sw - segs[s].lane;
+      }
+    }
+  int32_t count = 0;
+  for (int64_t i = 0, r = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j, ++r) {
+      t.start[r] = count;
+      for (int s = 0; s < nseg; ++s) {
+        const Seg& seg = segs[s];
+        const int64_t iy = seg.iy0 + i * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        const int64_t xs = seg.xs0 + j * g.dw;
+        const uint32_t m = valid_lanes(seg, xs, g.sw, g.w);
+        if (m == 0) continue;
+        if (phased) {
+          // lane L reads phase xs mod sw of row iy at position floor(xs / sw) + (L - seg.lane)
+          t.tap[count++] = Tap{iy * ph.row, static_cast<int32_t>(first[s][j]), m};
+        } else {
+          t.tap[count++] = Tap{seg.img + iy * g.w, static_cast<int32_t>(xs - seg.lane * g.sw), m};
+        }
+      }
+    }
+  t.start[z.khw] = count;
+}
+
+// Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside
+// 0). The group's input is bottom's channels from cg on, or ph's copy when it holds one.
+void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t,
+                 const Phases& ph, int64_t k0, int64_t k1) {
+  const ConvGeom& g = z.g;
+  const bool unit = g.sw == 1 || ph.buf != nullptr;
+  const __m512i step = lane_times(g.sw);
+  const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
+  for (int64_t c = k0 / t.khw, k = k0; k < k1; ++c) {
+    const float* plane = ph.buf != nullptr ? ph.buf + c * ph.plane : bottom + (cg + c) * z.hw;
+    for (int64_t r = k % t.khw; r < t.khw && k < k1; ++r, ++k) {
+      __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+      for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
+        const Tap& tp = t.tap[s];
+        const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
+        if (unit) {
+          const float* src = plane + tp.row + tp.x;  // lane L reads src[L]
+          v0 = _mm512_mask_loadu_ps(v0, m0, src);
+          v1 = _mm512_mask_loadu_ps(v1, m1, src + 16);
+        } else {
+          const float* row = plane + tp.row;  // lane L reads row[x + L * sw]
+          const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);
+          v0 = _mm512_mask_i32gather_ps(v0, m0, x0, row, 4);
+          v1 = _mm512_mask_i32gather_ps(v1, m1, _mm512_add_epi32(x0, half), row, 4);
+        }
+      }
+      _mm512_storeu_ps(bp + (k - k0) * NR, v0);
+      _mm512_storeu_ps(bp + (k - k0) * NR + 16, v1);
+    }
+  }
+}
+
+// bottom_diff += rows [k0, k1) of one panel's lowered gradient (dcol[k - k0][32]), for
+// the group whose first channel is cg.
+void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t cg,
+                  int64_t k0, int64_t k1, const Taps& t) {
+  const ConvGeom& g = z.g;
+  const __m512i step = lane_times(g.sw);
+  const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
+  for (int64_t k = k0; k < k1; ++k) {
+    const int64_t c = k / t.khw, r = k % t.khw;
+    float* plane = bottom_diff + (cg + c) * z.hw;
+    const float* dk = dcol + (k - k0) * NR;
+    const __m512 d0 = _mm512_loadu_ps(dk), d1 = _mm512_loadu_ps(dk + 16);
+    for (int32_t s = t.start[r]; s < t.start[r + 1]; ++s) {
+      const Tap& tp = t.tap[s];
+      const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
+      if (g.sw == 1) {
+        float* dst = plane + tp.row + tp.x;
+        if (m0) _mm512_mask_storeu_ps(dst, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, dst), d0));
+        if (m1) _mm512_mask_storeu_ps(dst + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, dst + 16), d1));
+      } else {
+        float* row = plane + tp.row;
+        const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);
+        const __m512i x1 = _mm512_add_epi32(x0, half);
+        if (m0) {
+          const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, x0, row, 4);
+          _mm512_mask_i32scatter_ps(row, m0, x0, _mm512_add_ps(cur, d0), 4);
+        }
+        if (m1) {
+          const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, x1, row, 4);
+          _mm512_mask_i32scatter_ps(row, m1, x1, _mm512_add_ps(cur, d1), 4);
+        }
+      }
+    }
+  }
+}
+
+// Where the panel's 32 output columns lie in an (N, channels, OH*OW) tensor: channel ch of
+// the panel's first image at p0 (+ lane), of the next image at p1 (+ lane). False when the
+// panel spans more than two images (OH*OW < 32): the caller goes lane by lane.
+bool panel_dst(const Shape& z, float* base, int64_t n0, int64_t nr, int64_t ch, Dst& d) {
+  const int64_t img = n0 / z.ohw, q = n0 % z.ohw, split = z.ohw - q;
+  if (nr > split && nr - split > z.ohw) return false;
+  d.p0 = base + img * z.out_per + ch * z.ohw + q;
+  d.ldc = z.ohw;
+  if (nr <= split) {
+    d.p1 = d.p0;
+    d.m0 = lane_bits(0, nr);
+    d.m1 = 0;
+  } else {
+    d.p1 = base + (img + 1) * z.out_per + ch * z.ohw - split;
+    d.m0 = lane_bits(0, split);
+    d.m1 = lane_bits(split, nr);
+  }
+  return true;
+}
+
+}  // namespace om::packed
+
+#pragma GCC pop_options
+#endif  // OM_PACKED_ENGINE
