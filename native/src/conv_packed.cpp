@@ -70,21 +70,20 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   const Shape z = shape_of(s);
   Work w{};
   const int64_t mp = round_up(z.m, NR);
-  int64_t shared = std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m), kmax = z.k;
-  if (transposable(s)) {
+  // Packed weights; panel rows: the weight gradient's whole K, a forward block of rows;
+  // panels over three or more images (OH*OW < 32) sum in a stage of all the panel's rows.
+  int64_t shared = std::max(z.tiles_m * MR * z.k, z.tiles_k * MR * z.m);
+  int64_t rows = std::max(z.k, forward_kc(z));
+  w.stage = z.ohw < NR ? round_up(z.tiles_m * MR * NR * kMacro, 16) : 0;
+  if (transposable(s)) {  // the data gradient runs the forward pass of this shape
     const Shape t = shape_of(transposed(s));
     shared = std::max(shared, t.tiles_m * MR * t.k);
-    kmax = std::max(kmax, t.k);
+    rows = std::max(rows, forward_kc(t));
+    if (t.ohw < NR) w.stage = std::max(w.stage, round_up(t.tiles_m * MR * NR * kMacro, 16));
   }
   w.shared = round_up(z.group * shared, 16);
   // + one tile of rows: the weight gradient's last tile of K reads (and drops) past row K.
-  w.panels = round_up(kmax * NR * kMacro + MR * NR, 16);
-  // Panels over three or more images (OH*OW < 32) sum in a stage of all the panel's rows.
-  w.stage = z.ohw < NR ? round_up(z.tiles_m * MR * NR * kMacro, 16) : 0;
-  if (transposable(s)) {
-    const Shape t = shape_of(transposed(s));
-    if (t.ohw < NR) w.stage = std::max(w.stage, round_up(t.tiles_m * MR * NR * kMacro, 16));
-  }
+  w.panels = round_up(rows * NR * kMacro + MR * NR, 16);
   w.dyt = mp * NR * kMacro;
   w.dwt = round_up(z.k * mp, 16);
   w.dy = round_up(z.m * NR * kMacro, 16);

@@ -9,7 +9,6 @@
 #if OM_PACKED_ENGINE
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #pragma GCC push_options

@@ -5,6 +5,8 @@
 #include "packed_panels.h"
 
 #if OM_PACKED_ENGINE
+#include <algorithm>
+
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
 
