@@ -131,12 +131,14 @@ bundle() {
   cmake -S native -B build/native-bundle -DCMAKE_BUILD_TYPE=Release -DOMNIVORE_STATIC_OPENBLAS=ON -DBUILD_TESTING=OFF >/dev/null
   cmake --build build/native-bundle -j"$(nproc)" >/dev/null
   cp build/native-bundle/libomnivore_native.so dist/
+  # (awk reads all of ldconfig's output, without `exit`: an early exit can kill ldconfig
+  # with SIGPIPE, which pipefail turns into a failed bundle)
   local deps
-  deps="$(ldd build/native-bundle/libomnivore_native.so; ldd "$(ldconfig -p | awk '/liblmdb.so.0 /{print $NF; exit}')")"
+  deps="$(ldd build/native-bundle/libomnivore_native.so; ldd "$(ldconfig -p | awk '/liblmdb.so.0 / && !f {print $NF; f = 1}')")"
   for lib in "${BUNDLED_LIBS[@]}"; do
     local path
     path="$(awk -v l="$lib" '$1 == l && $3 ~ /^\// {print $3; exit}' <<<"$deps")"
-    [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')"
+    [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l && !f {print $NF; f = 1}')"
     [ -n "$path" ] || die "cannot find $lib to bundle"
     cp -L "$path" "dist/$lib"
   done

@@ -6,25 +6,25 @@
 # within DEADLINE=400 s; a step that would not fit in what is left is skipped with a line
 # (the limits add up to more than 400 s: they cap a step that hangs or runs long).
 #
-#  step            what                                                  limit  expected on an H200 node
-#  1 device_query  the GPU, driver, NVRTC and cuBLAS found                  30    3
-#  2 selftest      every layer forward/backward and every kernel on the    120   40  (first run compiles
-#                  GPU against the CPU (PASS/FAIL, max errors)                        the kernels)
-#  3 lenet_train   LeNet on MNIST, --gpu 0, 1000 iterations (b64), tests   100   30  (after convert_mnist:
-#                  at 500 and 1000: loss < 0.3, accuracy >= 0.95                      limit 45, ~8)
-#  4 caffenet_*    omnivore time CaffeNet b256 (DummyData) on the GPU,   2x75   45  (set-up + 2 + 10 its)
+#  step            what                                                  limit  measured on an H200 node
+#  1 device_query  the GPU, driver, NVRTC and cuBLAS found                  30    1
+#  2 selftest      every layer forward/backward and every kernel on the    120    4-8 (NVRTC compiles
+#                  GPU against the CPU (PASS/FAIL, max errors)                        the kernels: 3-6 s)
+#  3 lenet_train   LeNet on MNIST, --gpu 0, 1000 iterations (b64), tests   100    3  (after convert_mnist:
+#                  at 500 and 1000: loss < 0.3, accuracy >= 0.95                      limit 45, 1)
+#  4 caffenet_*    omnivore time CaffeNet b256 (DummyData) on the GPU,   2x75  2x4  (set-up + 2 + 10 its)
 #                  FP32, then TF32 (OMNIVORE_TF32=1)
-#  5 pytorch_gpu   PyTorch trains the same CaffeNet b256 on the GPU, FP32   100   40  (import, cudnn autotune,
+#  5 pytorch_gpu   PyTorch trains the same CaffeNet b256 on the GPU, FP32   100   25  (import, cudnn autotune,
 #                  and TF32 (examples/scripts/pytorch_caffenet.py); then                2 x (5 + 5x10 its))
 #                  omnivore / PyTorch ratios side by side
-#  6 scheduler     omnivore probe --compare on CaffeNet b256: CPU alone,    120   50  (set-up ~15, then
+#  6 scheduler     omnivore probe --compare on CaffeNet b256: CPU alone,    120   40  (set-up ~15, then
 #                  GPU alone, CPU + GPU together (issue 6), $SCHED_DEVICES            3 reps x 4 x (1+3) its)
-#  7 cpu_bench     omnivore bench on all cores: CaffeNet b256 and LeNet     120   60  (peak probe, conv plan
+#  7 cpu_bench     omnivore bench on all cores: CaffeNet b256 and LeNet     120   52  (peak probe, conv plan
 #                  b64, batched vs Caffe's strategy (issue 5)                         probe, ~1.5 s a CaffeNet it)
-#  8 lenet_full    LeNet resumed from step 3's snapshot to Caffe's          100   40  (9000 its + 4 tests)
+#  8 lenet_full    LeNet resumed from step 3's snapshot to Caffe's          100    7  (9000 its + 4 tests)
 #                  10,000 iterations: test accuracy >= 0.99 (issue 5)
-#  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores (lowest)           60   25  (1 + 3 its)
-#                          expected in all: about 340 s of the 400 (guesses until the first run on the machine)
+#  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores (lowest)           60   16  (1 + 3 its)
+#                          in all: 118 s on 2026-11-28 (193 s before OPENBLAS_CORETYPE was set)
 # The machine's start takes minutes of a session's 15 device minutes, so the whole run must
 # stay near 400 s (DEADLINE=480 where there is time to spare). Steps 5-9 can be turned off:
 # SKIP_PYTORCH=1, SKIP_SCHEDULER=1, SKIP_CPU_BENCH=1, SKIP_LENET_FULL=1, SKIP_PYTORCH_CPU=1

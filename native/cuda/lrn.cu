@@ -25,7 +25,8 @@ extern "C" __global__ void omk_lrn_across_scale(float* scale, const float* botto
   const i64 pre = (size - 1) / 2;
   const float alpha_over_size = alpha / (float)size;
   OM_LOOP(t, n * c * hw) {
-    const i64 p = t % hw, ch = (t / hw) % c, img = t / (hw * c);
+    i64 p, ch;
+    const i64 img = om_divmod(om_divmod(t, hw, &p), c, &ch);
     const i64 lo = om_max64(ch - pre, 0), hi = om_min64(ch + pre, c - 1);
     const float* x = bottom + img * c * hw + p;
     float acc = 0.0f;
@@ -51,7 +52,8 @@ extern "C" __global__ void omk_lrn_across_bwd(float* bottom_diff, const float* t
   const i64 pre = (size - 1) / 2;
   const float cache_ratio = 2.0f * alpha * beta / (float)size;
   OM_LOOP(t, n * c * hw) {
-    const i64 p = t % hw, ch = (t / hw) % c, img = t / (hw * c);
+    i64 p, ch;
+    const i64 img = om_divmod(om_divmod(t, hw, &p), c, &ch);
     const i64 lo = om_max64(ch - pre, 0), hi = om_min64(ch + pre, c - 1);
     const float* r = ratio + img * c * hw + p;
     float acc = 0.0f;

@@ -16,7 +16,8 @@ extern "C" __global__ void omk_maxpool_fwd(float* top, int* mask, const float* b
                                            i64 w, i64 oh, i64 ow, i64 kh, i64 kw, i64 sh, i64 sw, i64 ph,
                                            i64 pw) {
   OM_LOOP(t, n * c * oh * ow) {
-    const i64 ox = t % ow, oy = (t / ow) % oh, plane = t / (ow * oh);
+    i64 q, ox;
+    const i64 plane = om_divmod(t, ow * oh, &q), oy = om_divmod(q, ow, &ox);
     const i64 y0 = om_max64(oy * sh - ph, 0), y1 = om_min64(oy * sh - ph + kh, h);
     const i64 x0 = om_max64(ox * sw - pw, 0), x1 = om_min64(ox * sw - pw + kw, w);
     const float* in = bottom + plane * h * w;
@@ -37,10 +38,11 @@ extern "C" __global__ void omk_maxpool_fwd(float* top, int* mask, const float* b
 
 // The outputs [lo, hi) along one axis whose window [o*s - p, o*s - p + k) holds position x.
 __device__ __forceinline__ void om_covering(i64 x, i64 k, i64 s, i64 p, i64 out, i64* lo, i64* hi) {
-  const i64 a = x + p - k + 1;  // o*s >= a
-  i64 l = a <= 0 ? 0 : (a + s - 1) / s;
-  i64 u = (x + p) / s + 1;      // o*s <= x + p
-  if (u > out) u = out;
+  // 32-bit: positions, windows and strides are small, and a 64-bit division is slow here.
+  const int a = (int)(x + p - k + 1), si = (int)s;  // o*s >= a
+  const int l = a <= 0 ? 0 : (a + si - 1) / si;
+  int u = (int)(x + p) / si + 1;                   // o*s <= x + p
+  if (u > (int)out) u = (int)out;
   *lo = l;
   *hi = u > l ? u : l;
 }
@@ -49,7 +51,8 @@ extern "C" __global__ void omk_maxpool_bwd(float* bottom_diff, const float* top_
                                            i64 c, i64 h, i64 w, i64 oh, i64 ow, i64 kh, i64 kw, i64 sh,
                                            i64 sw, i64 ph, i64 pw) {
   OM_LOOP(t, n * c * h * w) {
-    const i64 x = t % w, y = (t / w) % h, plane = t / (w * h);
+    i64 q, x;
+    const i64 plane = om_divmod(t, w * h, &q), y = om_divmod(q, w, &x);
     i64 oy0, oy1, ox0, ox1;
     om_covering(y, kh, sh, ph, oh, &oy0, &oy1);
     om_covering(x, kw, sw, pw, ow, &ox0, &ox1);
@@ -73,7 +76,8 @@ __device__ __forceinline__ i64 om_ave_extent(i64 o, i64 k, i64 s, i64 p, i64 len
 extern "C" __global__ void omk_avepool_fwd(float* top, const float* bottom, i64 n, i64 c, i64 h, i64 w,
                                            i64 oh, i64 ow, i64 kh, i64 kw, i64 sh, i64 sw, i64 ph, i64 pw) {
   OM_LOOP(t, n * c * oh * ow) {
-    const i64 ox = t % ow, oy = (t / ow) % oh, plane = t / (ow * oh);
+    i64 q, ox;
+    const i64 plane = om_divmod(t, ow * oh, &q), oy = om_divmod(q, ow, &ox);
     const i64 size = om_ave_extent(oy, kh, sh, ph, h) * om_ave_extent(ox, kw, sw, pw, w);
     const i64 y0 = om_max64(oy * sh - ph, 0), y1 = om_min64(oy * sh - ph + kh, h);
     const i64 x0 = om_max64(ox * sw - pw, 0), x1 = om_min64(ox * sw - pw + kw, w);
@@ -89,7 +93,8 @@ extern "C" __global__ void omk_avepool_bwd(float* bottom_diff, const float* top_
                                            i64 w, i64 oh, i64 ow, i64 kh, i64 kw, i64 sh, i64 sw, i64 ph,
                                            i64 pw) {
   OM_LOOP(t, n * c * h * w) {
-    const i64 x = t % w, y = (t / w) % h, plane = t / (w * h);
+    i64 q, x;
+    const i64 plane = om_divmod(t, w * h, &q), y = om_divmod(q, w, &x);
     i64 oy0, oy1, ox0, ox1;
     om_covering(y, kh, sh, ph, oh, &oy0, &oy1);
     om_covering(x, kw, sw, pw, ow, &ox0, &ox1);

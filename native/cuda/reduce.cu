@@ -26,11 +26,21 @@ extern "C" __global__ void omk_channel_partials(double* partial, const float* x,
                                                 i64 channels, i64 inner, i64 slots, int mode) {
   const i64 positions = outer * inner;
   OM_LOOP(t, channels * slots) {
-    const i64 c = t / slots, s = t % slots;
+    i64 s, i = 0, step_i = 0, o = 0, step_o = 0;
+    const i64 c = om_divmod(t, slots, &s);
+    if (s < positions) {  // (inner is 0 when there are no positions)
+      o = om_divmod(s, inner, &i);
+      step_o = om_divmod(slots, inner, &step_i);
+    }
     double acc = 0.0;
-    for (i64 j = s; j < positions; j += slots) {
-      const i64 o = j / inner, i = j % inner;
+    for (i64 j = s; j < positions; j += slots) {  // (o, i) = divmod(j, inner), stepped without dividing
       acc += om_term(mode, x, y, (o * channels + c) * inner + i);
+      o += step_o;
+      i += step_i;
+      if (i >= inner) {
+        i -= inner;
+        ++o;
+      }
     }
     partial[t] = acc;
   }
