@@ -23,11 +23,17 @@
 #                  b64, batched vs Caffe's strategy (issue 5)                         probe, ~1.5 s a CaffeNet it)
 #  8 lenet_full    LeNet resumed from step 3's snapshot to Caffe's          100    7  (9000 its + 4 tests)
 #                  10,000 iterations: test accuracy >= 0.99 (issue 5)
-#  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores (lowest)           60   16  (1 + 3 its)
+#  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores                    60   16  (1 + 3 its)
+# 10 profile       Nsight Compute (ncu, where installed) on one TF32 CaffeNet  150  ~90  (every kernel
+#                  b256 iteration: GPU time by kernel (ncu_summary.py)                replayed)
+#    kernel_ab     only with KERNELS_B=DIR: CaffeNet b256 TF32 timed with the   120  ~40  (3 rounds x 2)
+#                  kernel sources of dist/cuda (A) and of DIR (B), alternately,
+#                  after step 4: images/s per round and B/A (a kernel change measured
+#                  side by side in one run, no rebuild needed)
 #                          in all: 118 s on 2026-11-28 (193 s before OPENBLAS_CORETYPE was set)
 # The machine's start takes minutes of a session's 15 device minutes, so the whole run must
 # stay near 400 s (DEADLINE=480 where there is time to spare). Steps 5-9 can be turned off:
-# SKIP_PYTORCH=1, SKIP_SCHEDULER=1, SKIP_CPU_BENCH=1, SKIP_LENET_FULL=1, SKIP_PYTORCH_CPU=1
+# SKIP_PYTORCH=1, SKIP_SCHEDULER=1, SKIP_CPU_BENCH=1, SKIP_LENET_FULL=1, SKIP_PYTORCH_CPU=1, SKIP_PROFILE=1
 # (noted as "off", not a failure). Exit status 0 only when every step ran and passed.
 #
 # Usage: [OUT=dir] [OMNIVORE=dist/omnivore] [PYTHON=python3] examples/scripts/gpu_check.sh
@@ -157,6 +163,25 @@ for mode in $([ "${SKIP_CAFFENET:-0}" = 1 ] || echo fp32 tf32); do
     | tail -4 | sed "s/^/   $mode: /" | tee -a "$SUMMARY"
 done
 export OMNIVORE_TF32=0   # the steps below use FP32 on the GPU
+
+# 4b. Only with KERNELS_B=DIR: the same CaffeNet TF32 timing with dist/cuda's kernels (A) and
+# DIR's (B, a folder of .cu files and common.cuh), alternating, 3 rounds.
+if [ -n "${KERNELS_B:-}" ] && need kernel_ab 40; then
+  : >"$OUT/kernel_ab.log"
+  for round in 1 2 3; do
+    for side in A B; do
+      src=""; [ "$side" = B ] && src="$KERNELS_B"
+      OMNIVORE_TF32=1 OMNIVORE_CUDA_SOURCES="$src" timeout 60 "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 10 \
+        --warmup 2 --no-probe >"$OUT/kernel_ab_$side$round.log" 2>&1
+      ips=$(sed -nE 's/.* ([0-9.]+) images\/s \(batch [0-9]+\).*/\1/p' "$OUT/kernel_ab_$side$round.log" | tail -1)
+      echo "$side $round ${ips:-?}" >>"$OUT/kernel_ab.log"
+    done
+  done
+  note "$(awk '{ v[$1] = v[$1] " " $3; if ($3 != "?") { n[$1]++; x[$1, n[$1]] = $3 } }
+    END { for (k in n) { for (i = 1; i <= n[k]; i++) for (j = i + 1; j <= n[k]; j++) if (x[k, j] < x[k, i]) { t = x[k, i]; x[k, i] = x[k, j]; x[k, j] = t }
+                         m[k] = x[k, int((n[k] + 1) / 2)] }
+          printf "   kernel_ab (TF32 images/s per round): A%s; B%s; median B/A = %s", v["A"], v["B"], (m["A"] > 0 && m["B"] > 0) ? sprintf("%.3f", m["B"] / m["A"]) : "n/a" }' "$OUT/kernel_ab.log")"
+fi
 ours_gpu_ips() { # omnivore's images/s from `time`'s "Iteration (...), median: ... N images/s (batch B)" line
   [ -f "$OUT/caffenet_$1.log" ] && sed -nE 's/.* ([0-9.]+) images\/s \(batch [0-9]+\).*/\1/p' "$OUT/caffenet_$1.log" | tail -1
 }
@@ -236,6 +261,18 @@ if ! off pytorch_cpu SKIP_PYTORCH_CPU && have_torch pytorch_cpu && need pytorch_
   grep -E '^pytorch|^Traceback|Error' "$OUT/pytorch_cpu.log" | head -6 | sed 's/^/   /' | tee -a "$SUMMARY"
   ours=$([ -f "$OUT/bench.csv" ] && awk -F, '$1 == "CaffeNet b256" && $3 == "batched" { print $11 }' "$OUT/bench.csv" | tail -1)
   ratio "CaffeNet b256 CPU ($cores threads), omnivore batched" "$ours" "$(pytorch_ips "$OUT/pytorch_cpu.log" cpu fp32)"
+fi
+
+# 10. Where a TF32 CaffeNet iteration's GPU time goes, kernel by kernel (Nsight Compute)
+NCU="${NCU:-$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null | head -1)}"
+if ! off profile SKIP_PROFILE; then
+  if [ -z "$NCU" ]; then
+    note "== profile not run: no ncu (Nsight Compute) on the PATH or in /usr/local/cuda/bin"
+  elif need profile 60; then
+    OMNIVORE_TF32=1 step profile 150 "$NCU" --clock-control none --section SpeedOfLight --launch-count 400 \
+      --print-summary per-kernel "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 1 --warmup 0 --no-probe
+    "$PYTHON" "$ROOT/examples/scripts/ncu_summary.py" "$OUT/profile.log" 14 2>&1 | sed 's/^/   /' | tee -a "$SUMMARY"
+  fi
 fi
 
 note "gpu_check done in $(( $(date +%s) - BEGIN )) s; logs in $OUT"

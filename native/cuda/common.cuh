@@ -38,6 +38,17 @@ __device__ __forceinline__ i64 om_divmod(i64 a, i64 b, i64* r) {
   return q;
 }
 
+// Loads per group in the kernels whose threads each walk a long row (softmax over 1,000
+// classes, the reductions' partial sums): a few hundred or thousand threads cannot hide
+// memory latency one load at a time, so such loops load OM_ILP values into registers,
+// then use them in the original order (the results are unchanged).
+#define OM_ILP 8
+#if defined(__CUDACC__) || defined(__CUDA_ARCH__)  // NVRTC, nvcc, clang; not the emulator's g++
+#define OM_UNROLL _Pragma("unroll")
+#else
+#define OM_UNROLL
+#endif
+
 __device__ __forceinline__ bool om_isnan(float x) { return x != x; }
 __device__ __forceinline__ i64 om_min64(i64 a, i64 b) { return a < b ? a : b; }
 __device__ __forceinline__ i64 om_max64(i64 a, i64 b) { return a > b ? a : b; }

@@ -11,7 +11,9 @@
 // 1 sums[c] += (float)acc                                           (row sums, PReLU)
 // 2 sums[0] += (float)(sum over channels of acc)                    (shared PReLU slope)
 // omk_sum_doubles folds n doubles into `slots` partial sums (dot and asum finish on the
-// host from a few hundred doubles).
+// host from a few hundred doubles). A padding term past the end of a slot's positions
+// adds 0.0, which leaves a double sum unchanged. Each thread loads OM_ILP terms before
+// adding them (see common.cuh).
 #include "common.cuh"
 
 __device__ __forceinline__ double om_term(int mode, const float* x, const float* y, i64 at) {
@@ -33,17 +35,40 @@ extern "C" __global__ void omk_channel_partials(double* partial, const float* x,
       step_o = om_divmod(slots, inner, &step_i);
     }
     double acc = 0.0;
-    for (i64 j = s; j < positions; j += slots) {  // (o, i) = divmod(j, inner), stepped without dividing
-      acc += om_term(mode, x, y, (o * channels + c) * inner + i);
-      o += step_o;
-      i += step_i;
-      if (i >= inner) {
-        i -= inner;
-        ++o;
+    for (i64 j = s; j < positions;) {  // (o, i) = divmod(j, inner), stepped without dividing
+      // OM_ILP terms loaded, then added in order
+      double v[OM_ILP];
+      OM_UNROLL
+      for (int k = 0; k < OM_ILP; ++k) {
+        v[k] = j < positions ? om_term(mode, x, y, (o * channels + c) * inner + i) : 0.0;
+        j += slots;
+        o += step_o;
+        i += step_i;
+        if (i >= inner) {
+          i -= inner;
+          ++o;
+        }
       }
+      OM_UNROLL
+      for (int k = 0; k < OM_ILP; ++k) acc += v[k];
     }
     partial[t] = acc;
   }
+}
+
+// The sum of slots partials in order, OM_ILP loads at a time.
+__device__ __forceinline__ double om_sum_in_order(const double* p, i64 n) {
+  double acc = 0.0;
+  i64 s = 0;
+  for (; s + OM_ILP <= n; s += OM_ILP) {
+    double v[OM_ILP];
+    OM_UNROLL
+    for (int k = 0; k < OM_ILP; ++k) v[k] = p[s + k];
+    OM_UNROLL
+    for (int k = 0; k < OM_ILP; ++k) acc += v[k];
+  }
+  for (; s < n; ++s) acc += p[s];
+  return acc;
 }
 
 extern "C" __global__ void omk_channel_finish(float* sums, const double* partial, i64 channels, i64 slots,
@@ -51,18 +76,13 @@ extern "C" __global__ void omk_channel_finish(float* sums, const double* partial
   if (finish == 2) {
     OM_LOOP(t, 1) {
       double total = 0.0;
-      for (i64 c = 0; c < channels; ++c) {
-        double acc = 0.0;
-        for (i64 s = 0; s < slots; ++s) acc += partial[c * slots + s];
-        total += acc;
-      }
+      for (i64 c = 0; c < channels; ++c) total += om_sum_in_order(partial + c * slots, slots);
       sums[0] += (float)total;
     }
     return;
   }
   OM_LOOP(c, channels) {
-    double acc = 0.0;
-    for (i64 s = 0; s < slots; ++s) acc += partial[c * slots + s];
+    const double acc = om_sum_in_order(partial + c * slots, slots);
     if (finish == 1) {
       sums[c] += (float)acc;
     } else {

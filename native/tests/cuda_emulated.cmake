@@ -62,3 +62,18 @@ target_compile_options(fake_cuda PRIVATE -O2 -Wall -Wno-unused-parameter)
 add_custom_command(TARGET fake_cuda POST_BUILD
   COMMAND ${CMAKE_COMMAND} -E create_symlink libcuda.so.1 "${CMAKE_BINARY_DIR}/fake_cuda/libnvrtc.so"
   COMMAND ${CMAKE_COMMAND} -E create_symlink libcuda.so.1 "${CMAKE_BINARY_DIR}/fake_cuda/libcublas.so")
+
+# - native.cuda_kernels_clang: where a clang is installed, every kernel file compiled
+#   together for a GPU (sm_80 PTX, clang's CUDA mode, no CUDA toolkit needed: the few
+#   built-ins NVRTC provides come from clang_cuda_prelude.h). g++ under the emulator
+#   accepts host-only C++ that a GPU compiler rejects; this catches it without a GPU.
+find_program(OMNIVORE_CLANG NAMES clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14)
+if(OMNIVORE_CLANG)
+  add_test(NAME native.cuda_kernels_clang
+    COMMAND "${OMNIVORE_CLANG}" -x cuda --cuda-device-only --cuda-gpu-arch=sm_80 -nocudainc -nocudalib
+            -Wno-unknown-cuda-version -Werror -O2 -S -o "${CMAKE_CURRENT_BINARY_DIR}/all_cuda_kernels.ptx"
+            -include "${CMAKE_CURRENT_SOURCE_DIR}/clang_cuda_prelude.h" "${_all}")
+  set_tests_properties(native.cuda_kernels_clang PROPERTIES TIMEOUT 300 LABELS "native;cuda_emulated")
+else()
+  message(STATUS "no clang found: native.cuda_kernels_clang (the kernels compiled for a GPU) is not run")
+endif()
