@@ -228,7 +228,7 @@ if grep -qw avx512f /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo && grep -qw
 fi
 if ! off cpu_bench SKIP_CPU_BENCH && need cpu_bench 60; then
   step cpu_bench 120 "$OMNIVORE" bench --nets examples/bench --only "$BENCH_NETS" --modes "$BENCH_MODES" \
-    --iterations "${BENCH_ITERS:-2}" --warmup 1 --min-seconds 2 --out "$OUT/bench"
+    --iterations "${BENCH_ITERS:-2}" --warmup 1 --rounds 1 --min-seconds 2 --out "$OUT/bench"
   grep -E '^Machine:|^== |Omnivore (packed|batched|caffe) \(measured\) +fwd\+bwd\+upd|/ Caffe-strategy ratio' "$OUT/cpu_bench.log" \
     | sed 's/^/   /' | tee -a "$SUMMARY"
 fi

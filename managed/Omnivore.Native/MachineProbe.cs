@@ -24,6 +24,11 @@ public sealed record MachinePeak(
     /// again (2: the FMA loop's accumulators can no longer be merged by the compiler).</summary>
     public int ProbeVersion { get; init; }
 
+    /// <summary>The median of the sgemm samples a benchmark run took beside its workloads (SgemmGflopsAll is
+    /// then their largest); NaN when the figures come from the probe alone. Not cached.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double SgemmMedianInRun { get; init; } = double.NaN;
+
     public const int CurrentProbeVersion = 2;
 
     /// <summary>Per-core figures (the all-thread figure over the threads used).</summary>

@@ -19,6 +19,9 @@ public sealed record BenchResult(
     double GflopPerImage, double Gflops, double PercentOfSgemmPeak,
     IReadOnlyList<LayerShare> Layers)
 {
+    /// <summary>Interleaved rounds the iterations were timed in (bench --rounds).</summary>
+    public int Rounds { get; init; } = 1;
+
     public static BenchResult From(string workload, string netFile, string mode, int warmup, int threads, NetTiming t, MachinePeak? peak)
     {
         double iter = t.MedianIterationMs;
@@ -54,8 +57,11 @@ public static class BenchReport
     {
         var sb = new StringBuilder();
         if (peak is not null)
-            sb.AppendLine(string.Format(Inv, "Machine: {0}; sgemm peak {1:F1} GFLOP/s on {2} threads (measured in this run; {3:F1} on 1 from the probe); " +
-                "FMA peak {4:F1} GFLOP/s ({5}).", peak.CpuModel, peak.SgemmGflopsAll, peak.Threads, peak.SgemmGflops1, peak.FmaGflopsAll, peak.Isa));
+            sb.AppendLine(string.Format(Inv, "Machine: {0}; sgemm peak {1:F1} GFLOP/s on {2} threads ({3}; {4:F1} on 1 from the probe); " +
+                "FMA peak {5:F1} GFLOP/s ({6}).", peak.CpuModel, peak.SgemmGflopsAll, peak.Threads,
+                double.IsNaN(peak.SgemmMedianInRun) ? "measured in this run"
+                    : string.Format(Inv, "the largest sample in this run, median {0:F1}", peak.SgemmMedianInRun),
+                peak.SgemmGflops1, peak.FmaGflopsAll, peak.Isa));
         if (recorded.Peaks.Count > 0)
             sb.AppendLine("Recorded on this kind of machine (RECORDED.md, not measured in this run): " +
                           string.Join("; ", recorded.Peaks.Select(p => $"{p.What}: {p.Figure}")));
@@ -64,8 +70,11 @@ public static class BenchReport
             var rows = group.ToList();
             var first = rows[0];
             sb.AppendLine();
-            sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:G4} GFLOP per image; medians of {4} iterations after {5} warm-up, {6} threads",
-                group.Key, first.NetFile, first.Batch, first.GflopPerImage, first.Iterations, first.Warmup, first.Threads));
+            string timed = first.Rounds > 1
+                ? $"{first.Iterations} iterations in {first.Rounds} interleaved rounds, each after {first.Warmup} warm-up"
+                : $"{first.Iterations} iterations after {first.Warmup} warm-up";
+            sb.AppendLine(string.Format(Inv, "== {0} ({1}, batch {2}): {3:G4} GFLOP per image; medians of {4}, {5} threads",
+                group.Key, first.NetFile, first.Batch, first.GflopPerImage, timed, first.Threads));
             // The reference row: the engine's own choice ("auto", what `train` runs), else batched.
             var batched = rows.FirstOrDefault(r => r.Mode == ConvModes.Auto) ?? rows.FirstOrDefault(r => r.Mode == ConvModes.Batched);
             sb.AppendLine(string.Format(Inv, Row, "source", "timed", "ms/iter", "images/s", "GFLOP/s", "% peak", $"{batched?.Mode ?? "-"} ÷ row"));

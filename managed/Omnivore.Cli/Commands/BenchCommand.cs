@@ -1,10 +1,14 @@
 // BenchCommand: `omnivore bench`, the macro harness. Trains (forward + backward + SGD
 // update) the DummyData benchmark nets — CaffeNet batch 64 and 256, LeNet batch 64, from
 // --nets (default: shared/caffe/bench found above the working directory) — in every
-// convolution mode the build has, one after the other in one run, and prints per workload:
+// convolution mode the build has, in one run, and prints per workload:
 // median ms per iteration, images/s, GFLOP/s, % of the sgemm peak (from the probe), the
 // batched/Caffe-strategy ratio, and the figures recorded with Caffe, CcT and PyTorch
 // (RECORDED.md, labelled as recorded). Writes the rows as JSON and CSV (--out).
+// The modes of a workload run in interleaved rounds (--rounds, default 3: every mode once
+// per round, the order rotating), and each mode's medians pool its rounds, so a machine
+// whose speed drifts over minutes slows every mode alike instead of the one that ran
+// during a slow spell; an sgemm sample follows every mode of every round.
 using System.CommandLine;
 using Omnivore.Cli.Bench;
 using Omnivore.Cli.Timing;
@@ -30,18 +34,20 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "results file stem: writes STEM.json and STEM.csv", DefaultValueFactory = _ => "build/bench/results" };
         var minSeconds = new Option<double>("--min-seconds") { Description = "a fast net runs more timed iterations, up to about this many seconds (at most 500)", DefaultValueFactory = _ => DefaultMinSeconds };
+        var rounds = new Option<int>("--rounds") { Description = "interleaved rounds: each round runs every mode once (rotating the order), with --warmup untimed and its share of --iterations timed", DefaultValueFactory = _ => DefaultRounds };
         var threads = CommonOptions.Threads();
         var cmd = new Command("bench", "Macro benchmark: train the benchmark nets in each convolution mode; images/s, GFLOP/s, % of peak")
-            { nets, only, modes, iterations, warmup, output, minSeconds, threads };
+            { nets, only, modes, iterations, warmup, output, minSeconds, threads, rounds };
         cmd.SetAction(r => Run(r.GetValue(nets), r.GetValue(only), r.GetValue(modes), r.GetValue(iterations), r.GetValue(warmup),
-            r.GetValue(output)!, r.GetValue(threads), r.GetValue(minSeconds)));
+            r.GetValue(output)!, r.GetValue(threads), r.GetValue(minSeconds), r.GetValue(rounds)));
         return cmd;
     }
 
     public static int Run(string? netsDir, string? only, string? modeList, int iterations, int warmup, string outStem, int threads,
-                          double minSeconds = DefaultMinSeconds)
+                          double minSeconds = DefaultMinSeconds, int rounds = DefaultRounds)
     {
         if (minSeconds < 0) throw new OmnivoreException("--min-seconds must be >= 0");
+        if (rounds <= 0) throw new OmnivoreException("--rounds must be positive");
         if (iterations <= 0) throw new OmnivoreException("--iterations must be positive");
         if (warmup < 0) throw new OmnivoreException("--warmup must be >= 0");
         var dir = netsDir ?? FindBenchFolder()
@@ -68,33 +74,31 @@ public static class BenchCommand
         // conservative choice: the percentages can only come out low).
         var sgemm = new List<double> { MeasureSgemm(deviceThreads) };
         var results = new List<BenchResult>();
-        bool verbose = Log.Verbose;
         foreach (var file in files)
+        {
+            var parts = modes.ToDictionary(m => m, _ => new List<NetTiming>());
+            int? perRound = null;
+            for (int round = 0; round < rounds; round++)
+                for (int k = 0; k < modes.Count; k++)
+                {
+                    var mode = modes[(k + round) % modes.Count];
+                    var timing = TimeOneMode(device, file, mode, iterations, warmup, rounds, minSeconds, ref perRound);
+                    parts[mode].Add(timing);
+                    Log.Info($"bench: {Path.GetFileName(file)} {mode}, round {round + 1} of {rounds}: " +
+                             $"{timing.MedianIterationMs:F1} ms/iter, {timing.ImagesPerSecond:F1} images/s");
+                    sgemm.Add(MeasureSgemm(deviceThreads));
+                }
             foreach (var mode in modes)
             {
-                Log.Info($"bench: {Path.GetFileName(file)}, mode {mode}: {warmup} warm-up + at least {iterations} timed iterations (more for a fast net)");
-                using var conv = new ConvEngine(device, ConvModes.Options(mode));
-                Log.Verbose = false;   // the net's set-up lines would drown the table
-                NetTiming timing;
-                try
-                {
-                    using var net = new Net(SolverFactory.LoadNet(file), device, new Rng(1701), new NetState { Phase = Phase.Train }, file, conv);
-                    // A fast net (LeNet: ~10 ms) gets enough timed iterations for about minSeconds,
-                    // so its median is not three samples of a noisy machine.
-                    // The last warm-up iteration is the one timed for this estimate.
-                    var first = NetTimer.Run(net, 1, Math.Max(warmup - 1, 0), update: true);
-                    int its = Math.Max(iterations, (int)Math.Min(MaxIterations, Math.Ceiling(minSeconds * 1000 / Math.Max(first.MedianIterationMs, 1e-3))));
-                    timing = NetTimer.Run(net, its, 0, update: true);
-                }
-                finally { Log.Verbose = verbose; }
-                var r = BenchResult.From(Workload(file, timing.BatchSize), Path.GetFileName(file), mode, warmup, TimeCommand.DeviceThreads(device), timing, peak);
+                var r = BenchResult.From(Workload(file, parts[mode][0].BatchSize), Path.GetFileName(file), mode, warmup,
+                                         deviceThreads, NetTiming.Concat(parts[mode]), peak) with { Rounds = rounds };
                 Log.Info($"bench: {r.Workload} {mode}: {r.IterationMs:F1} ms/iter, {r.ImagesPerSecond:F1} images/s, {r.Gflops:F1} GFLOP/s");
                 results.Add(r);
-                sgemm.Add(MeasureSgemm(deviceThreads));
             }
+        }
         if (peak is not null)
         {
-            peak = peak with { SgemmGflopsAll = sgemm.Max(), MeasuredUtc = DateTime.UtcNow };
+            peak = peak with { SgemmGflopsAll = sgemm.Max(), SgemmMedianInRun = Stats.Median(sgemm.ToArray()), MeasuredUtc = DateTime.UtcNow };
             Log.Info($"bench: sgemm {PeakSize}^3 on {deviceThreads} threads measured in this run, before, between and after the workloads: " +
                      $"{string.Join(", ", sgemm.Select(g => g.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} GFLOP/s; the largest is the peak below");
         }
@@ -106,6 +110,31 @@ public static class BenchCommand
         File.WriteAllText(outStem + ".csv", BenchReport.ToCsv(results));
         Console.WriteLine($"results: {outStem}.json, {outStem}.csv");
         return 0;
+    }
+
+    public const int DefaultRounds = 3;
+
+    /// <summary>One mode's share of a round: a fresh net, `warmup` untimed iterations, then the timed ones. The
+    /// first call fixes the timed iterations per round (perRound) for every mode of the workload: the
+    /// round's share of --iterations, or more for a fast net, enough for about --min-seconds over all rounds.</summary>
+    private static NetTiming TimeOneMode(IDevice device, string file, string mode, int iterations, int warmup, int rounds,
+                                         double minSeconds, ref int? perRound)
+    {
+        using var conv = new ConvEngine(device, ConvModes.Options(mode));
+        bool verbose = Log.Verbose;
+        Log.Verbose = false;   // the net's set-up lines would drown the table
+        try
+        {
+            using var net = new Net(SolverFactory.LoadNet(file), device, new Rng(1701), new NetState { Phase = Phase.Train }, file, conv);
+            int share = (iterations + rounds - 1) / rounds;
+            if (perRound is not null) return NetTimer.Run(net, perRound.Value, warmup, update: true);
+            // The last warm-up iteration is the one timed for this estimate.
+            var first = NetTimer.Run(net, 1, Math.Max(warmup - 1, 0), update: true);
+            double wanted = Math.Ceiling(minSeconds * 1000 / rounds / Math.Max(first.MedianIterationMs, 1e-3));
+            perRound = Math.Max(share, (int)Math.Min((MaxIterations + rounds - 1) / rounds, wanted));
+            return NetTimer.Run(net, perRound.Value, 0, update: true);
+        }
+        finally { Log.Verbose = verbose; }
     }
 
     private const int PeakSize = 2048;

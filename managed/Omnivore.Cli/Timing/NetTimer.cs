@@ -37,6 +37,20 @@ public sealed record NetTiming(string NetName, int BatchSize, IReadOnlyList<Laye
     public double Flops => ForwardFlops + BackwardFlops;
     public double ImagesPerSecond => BatchSize / (MedianIterationMs / 1000);
     public double Gflops => Flops / (MedianIterationMs / 1000) / 1e9;
+
+    /// <summary>Timings of the same net in several runs as one (every iteration of each, in order).</summary>
+    public static NetTiming Concat(IReadOnlyList<NetTiming> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("no timings to join", nameof(parts));
+        var first = parts[0];
+        double[] Join(Func<NetTiming, double[]> pick) => parts.SelectMany(pick).ToArray();
+        var layers = first.Layers.Select((l, i) => l with
+        {
+            ForwardMs = parts.SelectMany(p => p.Layers[i].ForwardMs).ToArray(),
+            BackwardMs = parts.SelectMany(p => p.Layers[i].BackwardMs).ToArray(),
+        }).ToList();
+        return first with { Layers = layers, ForwardMs = Join(p => p.ForwardMs), BackwardMs = Join(p => p.BackwardMs), UpdateMs = Join(p => p.UpdateMs) };
+    }
 }
 
 public static class NetTimer

@@ -117,6 +117,22 @@ public class BenchReportTests
     }
 
     [Test]
+    public void TimingsOfSeveralRoundsJoinInOrderAndPoolTheirMedians()
+    {
+        static NetTiming Part(double[] fwd, double[] upd) => new("n", 8,
+            [new LayerTiming("conv", "Convolution", fwd, fwd.Select(f => 2 * f).ToArray(), 1e9, 2e9)],
+            fwd, fwd.Select(f => 2 * f).ToArray(), upd, true);
+        var joined = NetTiming.Concat([Part([1, 9], [0.5, 0.5]), Part([3], [0.5]), Part([100, 2], [0.5, 0.5])]);
+        Assert.That(joined.Iterations, Is.EqualTo(5));
+        Assert.That(joined.ForwardMs, Is.EqualTo(new double[] { 1, 9, 3, 100, 2 }));
+        Assert.That(joined.Layers[0].BackwardMs, Is.EqualTo(new double[] { 2, 18, 6, 200, 4 }));
+        Assert.That(joined.MedianIterationMs, Is.EqualTo(3 + 6 + 0.5));   // the middle of 5 iterations, across rounds
+        Assert.That(joined.Layers[0].MedianForwardMs, Is.EqualTo(3));
+        Assert.That(joined.Flops, Is.EqualTo(3e9));
+        Assert.That(() => NetTiming.Concat([]), Throws.ArgumentException);
+    }
+
+    [Test]
     public void RunsEndToEndOnATinyNetFolder()
     {
         var dir = Path.Combine(Path.GetTempPath(), "omnivore-bench-" + Guid.NewGuid().ToString("N"));
@@ -132,8 +148,18 @@ public class BenchReportTests
         try
         {
             var stem = Path.Combine(dir, "out", "results");
-            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 2, 1, stem, 0, minSeconds: 0), Is.Zero);
+            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 2, 1, stem, 0, minSeconds: 0, rounds: 1), Is.Zero);
             Assert.That(File.ReadAllText(stem + ".csv"), Does.Contain("LeNet b4,lenet_tiny_b4.prototxt,batched,4,2,1,"));
+            // Interleaved rounds: each mode runs once per round and its rows pool every round's
+            // iterations: 3 rounds of ceil(4 / 3) = 2.
+            stdout.GetStringBuilder().Clear();
+            Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 4, 1, stem, 0, minSeconds: 0, rounds: 3), Is.Zero);
+            Assert.That(File.ReadAllText(stem + ".csv"), Does.Contain("LeNet b4,lenet_tiny_b4.prototxt,batched,4,6,1,"));
+            Assert.That(stdout.ToString(), Does.Contain("medians of 6 iterations in 3 interleaved rounds, each after 1 warm-up"));
+            using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(stem + ".json")))
+                Assert.That(doc.RootElement[0].GetProperty("Rounds").GetInt32(), Is.EqualTo(3));
+            Assert.That(() => BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 1, 0, stem, 0, rounds: 0),
+                Throws.TypeOf<Omnivore.Core.OmnivoreException>().With.Message.Contains("--rounds"));
             // A fast net gets more timed iterations than asked, for about --min-seconds.
             Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", "batched", 2, 1, stem, 0, minSeconds: 0.2), Is.Zero);
             var row = File.ReadAllLines(stem + ".csv")[1].Split(',');
