@@ -98,6 +98,9 @@ public static class BenchReport
                     first.GflopPerImage * cell.ImagesPerSecond, double.NaN, ours / cell.ImagesPerSecond));
             }
             var modes = rows.ToDictionary(r => r.Mode);
+            if (peak is not null && !double.IsNaN(peak.SgemmMedianInRun) && peak.SgemmMedianInRun > 0)
+                sb.AppendLine(string.Format(Inv, "% of the median sgemm sample ({0:F1} GFLOP/s; median against median, where % peak above is against the largest): {1}",
+                    peak.SgemmMedianInRun, string.Join(", ", rows.Select(r => string.Format(Inv, "{0} {1:F1}%", r.Mode, 100 * r.Gflops / peak.SgemmMedianInRun)))));
             if (modes.TryGetValue(ConvModes.Caffe, out var c))
             {
                 foreach (var b in rows.Where(r => r.Mode != ConvModes.Caffe))

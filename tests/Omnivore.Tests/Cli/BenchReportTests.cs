@@ -155,7 +155,8 @@ public class BenchReportTests
             stdout.GetStringBuilder().Clear();
             Assert.That(BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 4, 1, stem, 0, minSeconds: 0, rounds: 3), Is.Zero);
             Assert.That(File.ReadAllText(stem + ".csv"), Does.Contain("LeNet b4,lenet_tiny_b4.prototxt,batched,4,6,1,"));
-            Assert.That(stdout.ToString(), Does.Contain("medians of 6 iterations in 3 interleaved rounds, each after 1 warm-up"));
+            Assert.That(stdout.ToString(), Does.Contain("medians of 6 iterations in 3 interleaved rounds, each after 1 warm-up")
+                .And.Contain("% of the median sgemm sample (").And.Contain("the largest sample in this run, median "));
             using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(stem + ".json")))
                 Assert.That(doc.RootElement[0].GetProperty("Rounds").GetInt32(), Is.EqualTo(3));
             Assert.That(() => BenchCommand.Run(dir, "lenet_tiny_b4.prototxt", null, 1, 0, stem, 0, rounds: 0),
