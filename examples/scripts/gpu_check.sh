@@ -24,7 +24,7 @@
 #  8 lenet_full    LeNet resumed from step 3's snapshot to Caffe's          100    7  (9000 its + 4 tests)
 #                  10,000 iterations: test accuracy >= 0.99 (issue 5)
 #  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores                    60   16  (1 + 3 its)
-# 10 profile       Nsight Compute (ncu, where installed) on one TF32 CaffeNet  150  ~90  (every kernel
+# 10 profile       Nsight Compute (ncu, where installed) on one TF32 CaffeNet  200  ~90  (every kernel
 #                  b256 iteration: GPU time by kernel (ncu_summary.py)                replayed)
 #    kernel_ab     only with KERNELS_B=DIR: CaffeNet b256 TF32 timed with the   120  ~40  (3 rounds x 2)
 #                  kernel sources of dist/cuda (A) and of DIR (B), alternately,
@@ -269,7 +269,9 @@ if ! off profile SKIP_PROFILE; then
   if [ -z "$NCU" ]; then
     note "== profile not run: no ncu (Nsight Compute) on the PATH or in /usr/local/cuda/bin"
   elif need profile 60; then
-    OMNIVORE_TF32=1 step profile 150 "$NCU" --clock-control none --section SpeedOfLight --launch-count 400 \
+    # SpeedOfLight: time and memory/compute throughput; WarpStateStats: why warps stall
+    # (what a kernel at a few % of both, like MAX pooling backward, waits on)
+    OMNIVORE_TF32=1 step profile 200 "$NCU" --clock-control none --section SpeedOfLight --section WarpStateStats --launch-count 400 \
       --print-summary per-kernel "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 1 --warmup 0 --no-probe
     "$PYTHON" "$ROOT/examples/scripts/ncu_summary.py" "$OUT/profile.log" 14 2>&1 | sed 's/^/   /' | tee -a "$SUMMARY"
   fi
