@@ -24,7 +24,7 @@
 #  8 lenet_full    LeNet resumed from step 3's snapshot to Caffe's          100    7  (9000 its + 4 tests)
 #                  10,000 iterations: test accuracy >= 0.99 (issue 5)
 #  9 pytorch_cpu   PyTorch CaffeNet b256 on all CPU cores                    60   16  (1 + 3 its)
-# 10 profile       Nsight Compute (ncu, where installed) on one TF32 CaffeNet  200  ~90  (every kernel
+# 10 profile       Nsight Compute (ncu, where installed) on one TF32 CaffeNet  200 ~120  (every kernel
 #                  b256 iteration: GPU time by kernel (ncu_summary.py)                replayed)
 #    kernel_ab     only with KERNELS_B=DIR: CaffeNet b256 TF32 timed with the   120  ~40  (3 rounds x 2)
 #                  kernel sources of dist/cuda (A) and of DIR (B), alternately,
