@@ -1,7 +1,9 @@
 // NativeMethods: source-generated P/Invoke bindings ([LibraryImport]) to the flat C ABI
 // of libomnivore_native (native/include/omnivore.h), one entry per export. Every call's
 // status goes through Check, which turns a failure into an exception carrying the
-// library's thread-local error message.
+// library's thread-local error message. The type's initializer applies ThreadingDefaults,
+// so the environment OpenMP and OpenBLAS read at load (OPENBLAS_CORETYPE among it) is set
+// before the first call on every path: `omnivore probe` calls in without a CPU device.
 using System.Runtime.InteropServices;
 
 namespace Omnivore.Native;
@@ -10,6 +12,8 @@ internal static unsafe partial class NativeMethods
 {
     private const string Lib = "omnivore_native";
     public const int AbiVersion = 1;
+
+    static NativeMethods() => ThreadingDefaults.Apply();
 
     [LibraryImport(Lib)] public static partial byte* om_last_error();
     [LibraryImport(Lib)] public static partial int om_abi_version();
