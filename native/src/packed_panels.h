@@ -119,6 +119,12 @@ void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t
 // panel spans more than two images (OH*OW < 32): the caller goes lane by lane.
 bool panel_dst(const Shape& z, float* base, int64_t n0, int64_t nr, int64_t ch, Dst& d);
 
+// The weight gradient's vector operand: the top gradient's columns [n0, n0 + cols) of
+// channels [m0, m0 + mc) (mc <= 32) as d[c][32], zero up to width columns; each channel's
+// sum over those columns, in column order, added to bias (when not null).
+void transpose_top_diff(float* d, float* bias, const float* top_diff, const Shape& z, int64_t m0, int64_t mc,
+                        int64_t n0, int64_t cols, int64_t width);
+
 }  // namespace om::packed
 
 #pragma GCC pop_options
