@@ -2,7 +2,7 @@
 // update) the DummyData benchmark nets — CaffeNet batch 64 and 256, LeNet batch 64, from
 // --nets (default: shared/caffe/bench found above the working directory) — in every
 // convolution mode the build has, in one run, and prints per workload:
-// median ms per iteration, images/s, GFLOP/s, % of the sgemm peak (from the probe), the
+// median ms per iteration, images/s, GFLOP/s, % of the sgemm peak (sampled in the run), the
 // batched/Caffe-strategy ratio, and the figures recorded with Caffe, CcT and PyTorch
 // (RECORDED.md, labelled as recorded). Writes the rows as JSON and CSV (--out).
 // The modes of a workload run in interleaved rounds (--rounds, default 3: every mode once
