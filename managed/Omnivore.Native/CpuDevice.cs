@@ -27,7 +27,7 @@ public sealed unsafe partial class CpuDevice : IDevice
         int abi;
         try
         {
-            ThreadingDefaults.Apply();
+            // (ThreadingDefaults are applied by NativeMethods' type initializer, before the library loads)
             DenormalDefaults.ApplyToThisThread(); // before the library (and OpenBLAS's threads) load
             abi = om_abi_version();
         }
