@@ -185,8 +185,12 @@ void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t
   const ConvGeom& g = z.g;
   const __m512i step = lane_times(g.sw);
   const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));
-  for (int64_t k = k0; k < k1; ++k) {
-    const int64_t c = k / t.khw, r = k % t.khw;
+  // Kernel offset outermost: rows r and r + 1 of one channel add into overlapping, shifted
+  // spans, and a masked load that overlaps the store just before it cannot be forwarded
+  // (it waits for the store to retire). Each element still gets its offsets in order.
+  for (int64_t r = 0; r < t.khw; ++r)
+  for (int64_t k = k0 + ((r - k0 % t.khw) % t.khw + t.khw) % t.khw; k < k1; k += t.khw) {
+    const int64_t c = k / t.khw;
     float* plane = bottom_diff + (cg + c) * z.hw;
     const float* dk = dcol + (k - k0) * NR;
     const __m512 d0 = _mm512_loadu_ps(dk), d1 = _mm512_loadu_ps(dk + 16);

@@ -80,19 +80,19 @@ inline void sincos_turn(float u, float& c, float& s) {
   s = s1;
 }
 
-// Each fill runs in blocks of kBlock values; the block kernels are compiled for AVX2 and
-// for the baseline ISA and picked at load time (the arithmetic is the same IEEE float
+// Each fill runs in blocks of kBlock values; the block kernels are compiled for AVX-512,
+// AVX2 and the baseline ISA and picked at load time (the arithmetic is the same IEEE float
 // operations either way, without contraction, so the values do not depend on the ISA).
 constexpr int64_t kBlock = 8192;
 
-OM_CLONES void uniform_block(float* __restrict y, int64_t begin, int64_t end, float lo,
+OM_CLONES_512 void uniform_block(float* __restrict y, int64_t begin, int64_t end, float lo,
                              float span, Key k) {
   for (int64_t i = begin; i < end; ++i)
     y[i] = lo + span * uniform01(hash(static_cast<uint32_t>(i), k));
 }
 
 // Pairs [begin, end): values 2j and 2j+1.
-OM_CLONES void gaussian_block(float* __restrict y, int64_t begin, int64_t end, float mean,
+OM_CLONES_512 void gaussian_block(float* __restrict y, int64_t begin, int64_t end, float mean,
                               float stddev, Key k) {
   for (int64_t j = begin; j < end; ++j) {
     const uint32_t i0 = static_cast<uint32_t>(2 * j);
@@ -107,7 +107,7 @@ OM_CLONES void gaussian_block(float* __restrict y, int64_t begin, int64_t end, f
   }
 }
 
-OM_CLONES void bernoulli_block(float* __restrict y, int64_t begin, int64_t end, float p,
+OM_CLONES_512 void bernoulli_block(float* __restrict y, int64_t begin, int64_t end, float p,
                                float value, Key k) {
   for (int64_t i = begin; i < end; ++i)
     y[i] = uniform01(hash(static_cast<uint32_t>(i), k)) < p ? value : 0.0f;
