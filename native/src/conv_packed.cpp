@@ -327,13 +327,18 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
           for (int64_t mt = 0; mt < mp / NR; ++mt)
             transpose_top_diff(dyt + mt * cols_max * NR, bd == nullptr ? nullptr : bd + gi * z.m + mt * NR, top_diff,
                                z, gi * z.m + mt * NR, std::min(NR, z.m - mt * NR), mac, cols, panels * NR);
-          for (int64_t t = 0; t < z.tiles_k; ++t)
-            for (int64_t mt = 0; mt < mp / NR; ++mt) {
-              float* c0 = dwt + t * MR * mp + mt * NR;
-              kernel_t<true>(panels * NR, lp + t * MR * NR, z.k * NR, dyt + mt * cols_max * NR,
-                             Dst{c0, c0, mp, lane_bits(0, std::min(NR, z.m - mt * NR)), 0},
-                             std::min(MR, z.k - t * MR), nullptr, true);
-            }
+          // The operand re-read from L2 should be the smaller: the lowered panels (K x 256)
+          // when they fit in kL2Bytes (CaffeNet's conv1: dW 5% faster), else the top
+          // gradient's 32-channel blocks (conv3 ran 12% slower the other way).
+          const bool lp_small = z.k * cols_max * 4 <= kL2Bytes;
+          const int64_t mts = mp / NR;
+          for (int64_t o = 0; o < z.tiles_k * mts; ++o) {
+            const int64_t t = lp_small ? o % z.tiles_k : o / mts, mt = lp_small ? o / z.tiles_k : o % mts;
+            float* c0 = dwt + t * MR * mp + mt * NR;
+            kernel_t<true>(panels * NR, lp + t * MR * NR, z.k * NR, dyt + mt * cols_max * NR,
+                           Dst{c0, c0, mp, lane_bits(0, std::min(NR, z.m - mt * NR)), 0},
+                           std::min(MR, z.k - t * MR), nullptr, true);
+          }
         }
         add_transposed(wd + gi * z.m * z.k, dwt, z, mp);
       }
