@@ -158,7 +158,7 @@ if [ -z "$NET" ]; then
 fi
 for mode in $([ "${SKIP_CAFFENET:-0}" = 1 ] || echo fp32 tf32); do
   export OMNIVORE_TF32=0; [ "$mode" = tf32 ] && export OMNIVORE_TF32=1
-  step "caffenet_$mode" 75 "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 10 --warmup 2 --no-probe
+  step "caffenet_$mode" 75 "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 10 --warmup 2 --no-peak
   grep -E 'Average Forward-Backward|Average Forward pass|Average Backward pass|images/s|Total Time|median' "$OUT/caffenet_$mode.log" \
     | tail -4 | sed "s/^/   $mode: /" | tee -a "$SUMMARY"
 done
@@ -172,7 +172,7 @@ if [ -n "${KERNELS_B:-}" ] && need kernel_ab 40; then
     for side in A B; do
       src=""; [ "$side" = B ] && src="$KERNELS_B"
       OMNIVORE_TF32=1 OMNIVORE_CUDA_SOURCES="$src" timeout 60 "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 10 \
-        --warmup 2 --no-probe >"$OUT/kernel_ab_$side$round.log" 2>&1
+        --warmup 2 --no-peak >"$OUT/kernel_ab_$side$round.log" 2>&1
       ips=$(sed -nE 's/.* ([0-9.]+) images\/s \(batch [0-9]+\).*/\1/p' "$OUT/kernel_ab_$side$round.log" | tail -1)
       echo "$side $round ${ips:-?}" >>"$OUT/kernel_ab.log"
     done
@@ -272,7 +272,7 @@ if ! off profile SKIP_PROFILE; then
     # SpeedOfLight: time and memory/compute throughput; WarpStateStats: why warps stall
     # (what a kernel at a few % of both, like MAX pooling backward, waits on)
     OMNIVORE_TF32=1 step profile 200 "$NCU" --clock-control none --section SpeedOfLight --section WarpStateStats --launch-count 400 \
-      --print-summary per-kernel "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 1 --warmup 0 --no-probe
+      --print-summary per-kernel "$OMNIVORE" time --model "$NET" --gpu 0 --iterations 1 --warmup 0 --no-peak
     "$PYTHON" "$ROOT/examples/scripts/ncu_summary.py" "$OUT/profile.log" 14 2>&1 | sed 's/^/   /' | tee -a "$SUMMARY"
   fi
 fi

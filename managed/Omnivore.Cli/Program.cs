@@ -20,6 +20,15 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        var root = BuildRoot();
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        var parsed = root.Parse(CaffeFlags.Normalize(args));
+        return Run(() => parsed.Invoke(config), parsed.GetValue(Verbose));
+    }
+
+    /// <summary>The whole command tree.</summary>
+    public static RootCommand BuildRoot()
+    {
         var root = new RootCommand("Omnivore: a Caffe-compatible trainer for CPUs and GPUs")
         {
             TrainCommand.Build(),
@@ -35,9 +44,7 @@ public static class Program
             SelfTestCommand.Build(),
         };
         root.Add(Verbose);
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-        var parsed = root.Parse(CaffeFlags.Normalize(args));
-        return Run(() => parsed.Invoke(config), parsed.GetValue(Verbose));
+        return root;
     }
 
     /// <summary>Runs a command body, mapping user errors to one line and exit code 1 (with the stack when verbose).</summary>

@@ -25,15 +25,16 @@ public static class TimeCommand
         var shapesOnly = new Option<bool>("--shapes") { Description = "print the blob shapes and stop" };
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first (Caffe: 0)", DefaultValueFactory = _ => 0 };
         var noUpdate = new Option<bool>("--no-update") { Description = "do not time the SGD update (Caffe's `time` does not)" };
-        var noProbe = new Option<bool>("--no-probe") { Description = "do not report the share of the machine peak" };
+        // Not --no-probe: that is the conv engine's (skip the plan probe), added below.
+        var noPeak = new Option<bool>("--no-peak") { Description = "do not measure the machine peak nor report the share of it" };
         var threads = CommonOptions.Threads();
         var gpu = CommonOptions.Gpu();
         var conv = new ConvEngineCli();
         var cmd = new Command("time", "Time a net's forward and backward passes, layer by layer")
-            { model, iterations, phase, shapesOnly, warmup, noUpdate, noProbe, threads, gpu };
+            { model, iterations, phase, shapesOnly, warmup, noUpdate, noPeak, threads, gpu };
         conv.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(iterations), r.GetValue(phase)!, r.GetValue(shapesOnly),
-            r.GetValue(threads), r.GetValue(gpu), r.GetValue(warmup), !r.GetValue(noUpdate), !r.GetValue(noProbe), conv.Read(r)));
+            r.GetValue(threads), r.GetValue(gpu), r.GetValue(warmup), !r.GetValue(noUpdate), !r.GetValue(noPeak), conv.Read(r)));
         return cmd;
     }
 
