@@ -53,8 +53,10 @@ constexpr int64_t kL1Rows = 256;
 
 int64_t forward_kc(const Shape& z) {
   const int64_t whole = z.tiles_m * MR * z.k * 4;
-  if (whole <= kL2Bytes) return std::min(z.k, kL1Rows);
-  return std::min(kL1Rows, std::max<int64_t>(64, kL2Bytes / (z.tiles_m * MR * 4) / 8 * 8));
+  const int64_t most = whole <= kL2Bytes ? kL1Rows : std::min(kL1Rows, std::max<int64_t>(64, kL2Bytes / (z.tiles_m * MR * 4) / 8 * 8));
+  // Blocks of equal size (conv1's 363 rows as 184 + 179, not 256 + 107).
+  const int64_t blocks = ceil_div(z.k, most);
+  return std::min(z.k, round_up(ceil_div(z.k, blocks), 8));
 }
 int64_t backward_kb(const Shape& z) {
   const int64_t rows = std::max<int64_t>(MR, kL2Bytes / 2 / (std::max<int64_t>(z.m, 1) * 4) / MR * MR);
