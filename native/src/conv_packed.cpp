@@ -323,23 +323,31 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
           if (ph.buf != nullptr) ph.hold(bottom, z, cg, mac / z.ohw, (mac + cols - 1) / z.ohw);
           for (int64_t j = 0; j < panels; ++j) {
             const int64_t n0 = mac + j * NR;
-            make_taps(taps[0], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
-            lower_panel(lp + j * z.k * NR, bottom, z, cg, taps[0], ph, 0, z.k);
+            make_taps(taps[j], z, segs, segments(z, n0, std::min(NR, nhi - n0), segs), ph);
           }
           for (int64_t mt = 0; mt < mp / NR; ++mt)
             transpose_top_diff(dyt + mt * cols_max * NR, bd == nullptr ? nullptr : bd + gi * z.m + mt * NR, top_diff,
                                z, gi * z.m + mt * NR, std::min(NR, z.m - mt * NR), mac, cols, panels * NR);
-          // The operand re-read from L2 should be the smaller: the lowered panels (K x 256)
-          // when they fit in kL2Bytes (CaffeNet's conv1: dW 5% faster), else the top
-          // gradient's 32-channel blocks (conv3 ran 12% slower the other way).
-          const bool lp_small = z.k * cols_max * 4 <= kL2Bytes;
+          // K in blocks of kr lowered rows, lowered just before use so that the kernel
+          // reads them from L2: all of K when its panels fit in kL2Bytes (conv1), else
+          // blocks filling half of it (all of conv3's K, 2304 x 256 floats, went out to L3:
+          // conv2-conv5 dW 1-5% faster in blocks). In a block, the order keeps the top
+          // gradient's 32-channel blocks (mt) outermost when the block's panels are the
+          // smaller operand to re-read, else the tiles of K.
           const int64_t mts = mp / NR;
-          for (int64_t o = 0; o < z.tiles_k * mts; ++o) {
-            const int64_t t = lp_small ? o % z.tiles_k : o / mts, mt = lp_small ? o / z.tiles_k : o % mts;
-            float* c0 = dwt + t * MR * mp + mt * NR;
-            kernel_t<true>(panels * NR, lp + t * MR * NR, z.k * NR, dyt + mt * cols_max * NR,
-                           Dst{c0, c0, mp, lane_bits(0, std::min(NR, z.m - mt * NR)), 0},
-                           std::min(MR, z.k - t * MR), nullptr, true);
+          const bool whole = z.k * cols_max * 4 <= kL2Bytes;
+          const int64_t kr = whole ? z.k : std::max<int64_t>(MR, kL2Bytes / 2 / (cols_max * 4) / MR * MR);
+          const bool lp_small = whole || kr <= mp;
+          for (int64_t k0 = 0; k0 < z.k; k0 += kr) {
+            const int64_t k1 = std::min(z.k, k0 + kr), t0 = k0 / MR, tiles = ceil_div(k1 - k0, MR);
+            for (int64_t j = 0; j < panels; ++j) lower_panel(lp + j * kr * NR, bottom, z, cg, taps[j], ph, k0, k1);
+            for (int64_t o = 0; o < tiles * mts; ++o) {
+              const int64_t t = lp_small ? o % tiles : o / mts, mt = lp_small ? o / tiles : o % mts;
+              float* c0 = dwt + (t0 + t) * MR * mp + mt * NR;
+              kernel_t<true>(panels * NR, lp + t * MR * NR, kr * NR, dyt + mt * cols_max * NR,
+                             Dst{c0, c0, mp, lane_bits(0, std::min(NR, z.m - mt * NR)), 0},
+                             std::min(MR, z.k - (t0 + t) * MR), nullptr, true);
+            }
           }
         }
         add_transposed(wd + gi * z.m * z.k, dwt, z, mp);
