@@ -1,5 +1,5 @@
 // blas.cpp: the BLAS side of the library: single-precision GEMM through OpenBLAS's
-// CBLAS, the thread setting shared by OpenBLAS and the OpenMP kernels, and the
+// CBLAS (small-batch products A * B^T by gemm_small_m.cpp), the thread setting shared by OpenBLAS and the OpenMP kernels, and the
 // description of the BLAS in use.
 #include <algorithm>
 #include <atomic>
@@ -61,6 +61,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if (!trans_a && trans_b && alpha != 0.0f && small_m_sgemm_nt(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,

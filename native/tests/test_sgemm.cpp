@@ -1,5 +1,6 @@
 // test_sgemm.cpp: om_sgemm against a naive triple loop for all four transpose
-// combinations, padded leading dimensions, alpha/beta, and the degenerate k = 0.
+// combinations, padded leading dimensions, alpha/beta, and the degenerate k = 0; and the
+// small-batch path for A * B^T (gemm_small_m.cpp: m <= 128, n * k >= 2^20) at its edges.
 #include "test_util.h"
 
 // C = alpha * op(A) * op(B) + beta * C, row-major, in double.
@@ -47,6 +48,24 @@ int main() {
       run_case(rng, ta, tb, 130, 70, 200, 0, 0.75f, -0.5f);
       run_case(rng, ta, tb, 6, 4, 0, 1, 1.0f, 0.5f);  // k = 0: C = beta * C
     }
+  // The small-batch path A * B^T (gemm_small_m.cpp where AVX-512 is there, else OpenBLAS):
+  // rows of A below, at and past one 32-row panel, n not a multiple of 12, k not a multiple
+  // of its 1024-step blocks, padded strides, beta 0, 1 and other.
+  run_case(rng, 0, 1, 64, 100, 10500, 0, 1.0f, 0.0f);
+  run_case(rng, 0, 1, 37, 131, 8200, 3, 0.5f, 1.0f);
+  run_case(rng, 0, 1, 1, 517, 2100, 1, 1.0f, -0.5f);
+  run_case(rng, 0, 1, 128, 60, 17480, 0, -1.0f, 0.0f);
+  run_case(rng, 0, 1, 129, 90, 11700, 2, 1.0f, 0.0f);  // past 128 rows: OpenBLAS
+  {
+    // beta 0: C is not read (NaN there must not come through), as in BLAS.
+    const int m = 33, n = 64, k = 16400;
+    std::vector<float> a = rng.vec(static_cast<size_t>(m) * k), b = rng.vec(static_cast<size_t>(n) * k);
+    std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
+    std::vector<double> want(c.size(), 0.0);
+    naive_gemm(false, true, m, n, k, 1.0f, a, k, b, k, 0.0f, want, n);
+    CHECK_OK(om_sgemm(0, 1, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n));
+    all_close("sgemm small-batch path, beta 0 over NaN", c.data(), want.data(), c.size(), 1e-4, 1e-4);
+  }
   // m or n = 0: nothing to do, NULL matrices allowed.
   CHECK_OK(om_sgemm(0, 0, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5));
   return finish("test_sgemm");
