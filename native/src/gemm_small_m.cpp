@@ -1,5 +1,5 @@
 // gemm_small_m.cpp: C (m x n) = alpha * A (m x k) * B^T + beta * C, row-major, for a few
-// rows of A against a wide B (n x k): an InnerProduct's forward pass on a small batch
+// (at most 64) rows of A against a wide B (n x k): an InnerProduct's forward pass on a small batch
 // (CaffeNet's fc6 at batch 64: m 64, n 4096, k 9216). om::sgemm calls it first; it
 // returns false for the shapes it does not take, and OpenBLAS does those.
 //

@@ -74,7 +74,7 @@ void blas_info(char* buf, int64_t len);
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc);
-// gemm_small_m.cpp: sgemm's own path for A (m <= 128 rows) times B^T, B (n x k) wide (an
+// gemm_small_m.cpp: sgemm's own path for A (m <= 64 rows) times B^T, B (n x k) wide (an
 // InnerProduct's forward pass on a small batch); false when it does not take the shape.
 bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc);

@@ -1,6 +1,6 @@
 // test_sgemm.cpp: om_sgemm against a naive triple loop for all four transpose
 // combinations, padded leading dimensions, alpha/beta, and the degenerate k = 0; and the
-// small-batch path for A * B^T (gemm_small_m.cpp: m <= 128, n * k >= 2^20) at its edges.
+// small-batch path for A * B^T (gemm_small_m.cpp: m <= 64, n * k >= 2^20) at its edges.
 #include "test_util.h"
 
 // C = alpha * op(A) * op(B) + beta * C, row-major, in double.
@@ -54,8 +54,8 @@ int main() {
   run_case(rng, 0, 1, 64, 100, 10500, 0, 1.0f, 0.0f);
   run_case(rng, 0, 1, 37, 131, 8200, 3, 0.5f, 1.0f);
   run_case(rng, 0, 1, 1, 517, 2100, 1, 1.0f, -0.5f);
-  run_case(rng, 0, 1, 128, 60, 17480, 0, -1.0f, 0.0f);
-  run_case(rng, 0, 1, 129, 90, 11700, 2, 1.0f, 0.0f);  // past 128 rows: OpenBLAS
+  run_case(rng, 0, 1, 64, 60, 17480, 0, -1.0f, 0.0f);
+  run_case(rng, 0, 1, 65, 90, 11700, 2, 1.0f, 0.0f);  // past 64 rows: OpenBLAS
   {
     // beta 0: C is not read (NaN there must not come through), as in BLAS.
     const int m = 33, n = 64, k = 16400;
