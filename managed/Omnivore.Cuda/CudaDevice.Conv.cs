@@ -51,7 +51,7 @@ public sealed unsafe partial class CudaDevice
     }
 
     public void ConvForward(DeviceBuffer top, DeviceBuffer bottom, DeviceBuffer weights, DeviceBuffer bias,
-                            DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan)
+                            DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan, bool relu = false)
     {
         CheckConv(n, shape, top, bottom, weights);
         if (!bias.IsNull && bias.Length < shape.NumOutput) throw new ArgumentException("bias is shorter than num_output");
@@ -74,6 +74,7 @@ public sealed unsafe partial class CudaDevice
                 Launch("omk_cnhw_to_nchw", bb * cout * ohw, [A(dst), A(stage), A(bias), A(bb), A(cout), A(ohw)]);
             }
         }
+        if (relu) ReluForward(top.Slice(0, n * shape.OutPerImage), top.Slice(0, n * shape.OutPerImage), 0f);
     }
 
     public void ConvBackward(DeviceBuffer bottomDiff, DeviceBuffer weightDiff, DeviceBuffer biasDiff,

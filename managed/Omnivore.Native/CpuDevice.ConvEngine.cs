@@ -44,19 +44,25 @@ public sealed unsafe partial class CpuDevice
     }
 
     public void ConvForward(DeviceBuffer top, DeviceBuffer bottom, DeviceBuffer weights, DeviceBuffer bias,
-                            DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan)
+                            DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan, bool relu = false)
     {
         CheckSizes(n, shape, top, bottom, weights);
         if (!bias.IsNull && bias.Length < shape.NumOutput) throw new ArgumentException("bias is shorter than num_output");
         var s = Native(shape);
         if (plan.Mode == ConvMode.Packed)
         {
-            Check(om_conv_packed_forward(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
-                plan.Partitions), "om_conv_packed_forward");
+            // The packed kernel rectifies the tile as it stores it: no second pass over top.
+            if (relu)
+                Check(om_conv_packed_forward_relu(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
+                    plan.Partitions), "om_conv_packed_forward_relu");
+            else
+                Check(om_conv_packed_forward(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
+                    plan.Partitions), "om_conv_packed_forward");
             return;
         }
         Check(om_conv_forward(F(top), F(bottom), F(weights), F(bias), F(workspace), workspace.Length, n, &s,
             plan.Partitions, plan.ImagesPerLowering), "om_conv_forward");
+        if (relu) ReluForward(top.Slice(0, n * shape.OutPerImage), top.Slice(0, n * shape.OutPerImage), 0f);
     }
 
     public void ConvBackward(DeviceBuffer bottomDiff, DeviceBuffer weightDiff, DeviceBuffer biasDiff,

@@ -29,6 +29,9 @@ internal static unsafe partial class NativeMethods
     public static partial int om_conv_packed_forward(float* top, float* bottom, float* weights, float* bias, float* workspace,
         long workspaceFloats, int n, OmConvShape* s, int partitions);
     [LibraryImport(Lib)]
+    public static partial int om_conv_packed_forward_relu(float* top, float* bottom, float* weights, float* bias, float* workspace,
+        long workspaceFloats, int n, OmConvShape* s, int partitions);
+    [LibraryImport(Lib)]
     public static partial int om_conv_packed_backward(float* bottomDiff, float* weightDiff, float* biasDiff, float* topDiff,
         float* bottom, float* weights, float* workspace, long workspaceFloats, int n, OmConvShape* s, int partitions);
 }

@@ -11,7 +11,7 @@ namespace Omnivore.Native;
 internal static unsafe partial class NativeMethods
 {
     private const string Lib = "omnivore_native";
-    public const int AbiVersion = 1;
+    public const int AbiVersion = 2;  // 2: om_conv_packed_forward_relu
 
     static NativeMethods() => ThreadingDefaults.Apply();
 

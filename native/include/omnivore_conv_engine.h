@@ -75,6 +75,12 @@ OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const flo
                                       const float* bias, float* workspace,
                                       int64_t workspace_floats, int32_t n,
                                       const om_conv_shape* s, int32_t partitions);
+/* om_conv_packed_forward followed by Caffe's ReLU (negative_slope 0) on top, in the same
+   pass: each output is x > 0 ? x : 0 * x (so -0 and NaN come out as the ReLU layer's). */
+OM_API int32_t om_conv_packed_forward_relu(float* top, const float* bottom, const float* weights,
+                                           const float* bias, float* workspace,
+                                           int64_t workspace_floats, int32_t n,
+                                           const om_conv_shape* s, int32_t partitions);
 OM_API int32_t om_conv_packed_backward(float* bottom_diff, float* weight_diff,
                                        float* bias_diff, const float* top_diff,
                                        const float* bottom, const float* weights,

@@ -9,7 +9,7 @@
 using namespace om;
 
 namespace {
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;  // 2: om_conv_packed_forward_relu
 }  // namespace
 
 extern "C" {

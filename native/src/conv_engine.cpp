@@ -309,7 +309,19 @@ OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const flo
     const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
     check_ptr("top", top, checked_mul(n, z.out_per));
     if (n == 0) return;
-    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions);
+    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions, false);
+  });
+}
+
+OM_API int32_t om_conv_packed_forward_relu(float* top, const float* bottom, const float* weights,
+                                           const float* bias, float* workspace,
+                                           int64_t workspace_floats, int32_t n,
+                                           const om_conv_shape* s, int32_t partitions) {
+  return guard("om_conv_packed_forward_relu", [&] {
+    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
+    check_ptr("top", top, checked_mul(n, z.out_per));
+    if (n == 0) return;
+    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions, true);
   });
 }
 

@@ -199,7 +199,7 @@ int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
 // panel, for panels over three or more images (OH*OW < 32).
 void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
                   const float* bias, float* bp, float* stage, float* taps_area, Phases ph,
-                  int64_t nlo, int64_t nhi) {
+                  int64_t nlo, int64_t nhi, bool relu) {
   const int64_t kc_max = forward_kc(z);
   Seg segs[kMaxSegs];
   Taps taps[kMacro];
@@ -231,7 +231,7 @@ void forward_part(const Shape& z, float* top, const float* bottom, const float* 
             const float* bias_t = bias != nullptr && pc == 0 ? bias + ch : nullptr;
             Dst d{};
             if (panel_dst(z, top, n0, nr, ch, d)) {
-              kernel(kc, a, b, d, mr, bias_t, pc > 0);
+              kernel(kc, a, b, d, mr, bias_t, pc > 0, relu && last);
               continue;
             }
             // A panel over three or more images: sums in stage, written out at the end.
@@ -240,8 +240,10 @@ void forward_part(const Shape& z, float* top, const float* bottom, const float* 
             if (!last) continue;
             for (int64_t l = 0; l < nr; ++l) {
               const int64_t img = (n0 + l) / z.ohw, q = (n0 + l) % z.ohw;
-              for (int64_t i = 0; i < mr; ++i)
-                top[img * z.out_per + (ch + i) * z.ohw + q] = sti[i * NR + l];
+              for (int64_t i = 0; i < mr; ++i) {
+                const float x = sti[i * NR + l];
+                top[img * z.out_per + (ch + i) * z.ohw + q] = relu && !(x > 0.0f) ? 0.0f * x : x;
+              }
             }
           }
         }
@@ -251,7 +253,7 @@ void forward_part(const Shape& z, float* top, const float* bottom, const float* 
 }
 
 void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
-                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
+                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions, bool relu) {
   const Shape z = shape_of(s);
   const Work w = work_of(s, partitions);
   float* ap = ws;
@@ -263,7 +265,7 @@ void packed_forward(float* top, const float* bottom, const float* weights, const
     float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
     forward_part(z, top, bottom, ap, bias, bp, bp + w.panels, bp + (w.per_part - w.grad - w.taps),
                  Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z),
-                 share(cols, part, partitions), share(cols, part + 1, partitions));
+                 share(cols, part, partitions), share(cols, part + 1, partitions), relu);
   });
 }
 
@@ -359,7 +361,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     if (conv_t) {
       forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels,
                    base + (w.per_part - w.grad - w.taps), Phases(),
-                   share(n * zt.ohw, part, partitions), share(n * zt.ohw, part + 1, partitions));
+                   share(n * zt.ohw, part, partitions), share(n * zt.ohw, part + 1, partitions), false);
       return;
     }
     // ---- data gradient otherwise: kMacro panels at a time, in blocks of kb lowered rows
@@ -440,7 +442,7 @@ int64_t packed_workspace_floats(const om_conv_shape&, int64_t) {
   invalid("the packed convolution engine is not built for this architecture");
 }
 void packed_forward(float*, const float*, const float*, const float*, float*, int64_t,
-                    const om_conv_shape&, int64_t) {
+                    const om_conv_shape&, int64_t, bool) {
   invalid("the packed convolution engine is not built for this architecture");
 }
 void packed_backward(float*, float*, float*, const float*, const float*, const float*, float*,

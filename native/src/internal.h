@@ -119,8 +119,9 @@ void row_sums_acc(float* sums, const float* m, int64_t rows, int64_t cols);
 #endif
 bool packed_supported();
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions);
+// relu: each output x stored as x > 0 ? x : 0 * x (Caffe's ReLU, negative_slope 0, fused).
 void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
-                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions);
+                    float* ws, int64_t n, const om_conv_shape& s, int64_t partitions, bool relu);
 void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
                      const float* top_diff, const float* bottom, const float* weights,
                      float* ws, int64_t n, const om_conv_shape& s, int64_t partitions);

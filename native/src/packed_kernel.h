@@ -46,9 +46,10 @@ struct Dst {
 // A packed (kPanelA false): step k's 12 values at a[k*12 .. k*12 + 11]. A as lowered
 // panels (kPanelA true, the weight gradient): kc is a multiple of 32, step k reads row i
 // at a[(k / 32) * a_stride + i*32 + k % 32], i.e. 12 rows of consecutive panels.
+// relu: each stored x becomes x > 0 ? x : 0 * x (the ReLU layer's arithmetic, fused).
 template <bool kPanelA>
 inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* b, const Dst& d,
-                     int64_t mr, const float* bias, bool acc) {
+                     int64_t mr, const float* bias, bool acc, bool relu = false) {
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
@@ -121,6 +122,11 @@ inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* 
       v0 = _mm512_add_ps(v0, _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(a0, r0), b0, r1));
       v1 = _mm512_add_ps(v1, _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(a1, r0 + 16), b1, r1 + 16));
     }
+    if (relu) {
+      const __m512 zero = _mm512_setzero_ps();
+      v0 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v0, zero, _CMP_GT_OQ), _mm512_mul_ps(zero, v0), v0);
+      v1 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v1, zero, _CMP_GT_OQ), _mm512_mul_ps(zero, v1), v1);
+    }
     _mm512_mask_storeu_ps(r0, a0, v0);
     _mm512_mask_storeu_ps(r0 + 16, a1, v1);
     if (d.m1 != 0) {
@@ -131,8 +137,8 @@ inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* 
 }
 
 inline void kernel(int64_t kc, const float* a, const float* b, const Dst& d, int64_t mr,
-                   const float* bias, bool acc) {
-  kernel_t<false>(kc, a, 0, b, d, mr, bias, acc);
+                   const float* bias, bool acc, bool relu = false) {
+  kernel_t<false>(kc, a, 0, b, d, mr, bias, acc, relu);
 }
 
 }  // namespace om::packed

@@ -3,6 +3,8 @@
 // the partition count) against a naive direct convolution and its gradients, for
 // shapes with groups, stride, padding and dilation; plus the workspace size and the
 // argument checks.
+#include <cstring>
+
 #include "test_util.h"
 
 namespace {
@@ -101,6 +103,19 @@ void run_case(const Ref& r, unsigned seed) {
     CHECK_OK(om_conv_packed_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(),
                                     ws_n, r.n, &r.s, p));
     check_close(got, top, "packed forward", p, 0);
+    {
+      // Fused ReLU: bit for bit the packed forward followed by x > 0 ? x : 0 * x.
+      std::vector<float> fused(r.out(), 5.0f);
+      CHECK_OK(om_conv_packed_forward_relu(fused.data(), bottom.data(), w.data(), bias.data(), ws.data(),
+                                           ws_n, r.n, &r.s, p));
+      int bad = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        const float want = got[i] > 0.0f ? got[i] : 0.0f * got[i];
+        if (std::memcmp(&want, &fused[i], sizeof want) != 0 && ++bad <= 3)
+          std::fprintf(stderr, "packed forward + relu plan %d: [%zu] got %g want %g\n", p, i, fused[i], want);
+      }
+      CHECK(bad == 0);
+    }
     std::vector<float> gbd(r.in(), 3.0f), gwd(w0), gbias(b0);
     CHECK_OK(om_conv_packed_backward(gbd.data(), gwd.data(), gbias.data(), top_diff.data(),
                                      bottom.data(), w.data(), ws.data(), ws_n, r.n, &r.s, p));

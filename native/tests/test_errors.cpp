@@ -23,7 +23,7 @@ static bool error_mentions(const char* a, const char* b = nullptr) {
 
 int main() {
   CHECK(std::string(om_last_error()).empty());
-  CHECK(om_abi_version() == 1);
+  CHECK(om_abi_version() == 2);
 
   // Threads.
   CHECK(om_get_num_threads() >= 1);

@@ -50,9 +50,10 @@ public partial interface IDevice
     /// <summary>Workspace floats the plan needs for this shape (independent of the batch size).</summary>
     long ConvWorkspaceFloats(in ConvShape shape, in ConvPlan plan);
 
-    /// <summary>top (n, Cout, OH, OW) = conv(bottom (n, C, H, W), weights) + bias (bias may be null).</summary>
+    /// <summary>top (n, Cout, OH, OW) = conv(bottom (n, C, H, W), weights) + bias (bias may be null);
+    /// with relu, then Caffe's ReLU (negative_slope 0) on top, fused where the plan can.</summary>
     void ConvForward(DeviceBuffer top, DeviceBuffer bottom, DeviceBuffer weights, DeviceBuffer bias,
-                     DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan);
+                     DeviceBuffer workspace, int n, in ConvShape shape, in ConvPlan plan, bool relu = false);
 
     /// <summary>
     /// weightDiff += dL/dW, biasDiff += dL/db (biasDiff may be null); bottomDiff, when not

@@ -32,6 +32,10 @@ public sealed class ConvolutionLayer : Layer
     /// <summary>The execution plan, as last chosen by Reshape.</summary>
     public ConvPlan Plan => _choice?.Plan ?? default;
 
+    /// <summary>Set by the net when an in-place ReLU follows (see Net.FuseConvolutionRelu):
+    /// forward writes its output rectified.</summary>
+    public bool FusedRelu { get; set; }
+
     /// <summary>Images lowered per sgemm, as last chosen by Reshape.</summary>
     public int ImagesPerLowering => Plan.ImagesPerLowering;
 
@@ -87,7 +91,7 @@ public sealed class ConvolutionLayer : Layer
         var ws = Engine.Workspace(_choice!.WorkspaceFloats);
         var bias = _biasTerm ? Params[1].Data : default;
         for (int i = 0; i < bottom.Count; i++)
-            Device.ConvForward(top[i].Data, bottom[i].Data, Params[0].Data, bias, ws, bottom[i][0], _shape, Plan);
+            Device.ConvForward(top[i].Data, bottom[i].Data, Params[0].Data, bias, ws, bottom[i][0], _shape, Plan, FusedRelu);
     }
 
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)

@@ -14,13 +14,22 @@ public sealed class ReluLayer : Layer
     protected override int ExactTops => 1;
     private float Slope => Param.ReluParam?.NegativeSlope ?? 0f;
 
+    /// <summary>Caffe's negative_slope (0: plain ReLU).</summary>
+    public float NegativeSlope => Slope;
+
+    /// <summary>Set by the net when the Convolution just before writes its output already
+    /// rectified (see Net.FuseConvolutionRelu): forward then has nothing to do.</summary>
+    public bool FusedIntoConvolution { get; set; }
+
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         if (top[0] != bottom[0]) top[0].ReshapeLike(bottom[0]);
     }
 
-    public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
-        Device.ReluForward(top[0].Data, bottom[0].Data, Slope);
+    public override void Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (!FusedIntoConvolution) Device.ReluForward(top[0].Data, bottom[0].Data, Slope);
+    }
 
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {

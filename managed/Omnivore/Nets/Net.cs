@@ -1,7 +1,8 @@
 // Net: a directed graph of layers built from a NetParameter for one NetState. Builds
 // the layers in order (with Caffe's include/exclude filtering, automatic splits,
-// in-place layers and loss weights), decides which layers need backward, and keeps all
-// learnable parameters and their gradients in one contiguous arena.
+// in-place layers and loss weights), decides which layers need backward, fuses each
+// Convolution with an in-place ReLU right after it, and keeps all learnable parameters
+// and their gradients in one contiguous arena.
 using Omnivore.Core;
 using Omnivore.Layers;
 using Omnivore.Model;
@@ -152,6 +153,7 @@ public sealed partial class Net : IDisposable
         }
         PruneLayersNotUnderLoss();
         if (Param.ForceBackward) ForceBackward();
+        FuseConvolutionRelu();
         OutputBlobs.AddRange(available.Distinct());
         foreach (var b in OutputBlobs) Log.Info($"This network produces output {b.Name}");
         Log.Info("Network initialization done.");
@@ -184,6 +186,28 @@ public sealed partial class Net : IDisposable
             _layerNeedBackward[i] = true;
             for (int j = 0; j < _bottomNeedBackward[i].Length; j++)
                 _bottomNeedBackward[i][j] |= _layers[i].AllowBackwardTo(j);
+        }
+    }
+
+    /// <summary>
+    /// A Convolution followed at once by an in-place ReLU (negative_slope 0) on its only top
+    /// (CaffeNet's conv1-conv5): the convolution rectifies its output as it writes it (the
+    /// packed engine in its kernel, other plans and GPUs with a ReLU pass right after) and
+    /// the ReLU's forward does nothing; its backward is unchanged (it reads the rectified
+    /// output, as in place it always did). No layer can read the unrectified values: none
+    /// runs between the two, and in place the blob holds the rectified ones afterwards.
+    /// </summary>
+    private void FuseConvolutionRelu()
+    {
+        for (int i = 0; i + 1 < _layers.Count; i++)
+        {
+            if (_layers[i] is not ConvolutionLayer conv || _layers[i + 1] is not ReluLayer relu) continue;
+            if (_tops[i].Count != 1 || relu.NegativeSlope != 0) continue;
+            var blob = _tops[i][0];
+            if (_bottoms[i + 1][0] != blob || _tops[i + 1][0] != blob) continue;
+            conv.FusedRelu = true;
+            relu.FusedIntoConvolution = true;
+            Log.Info($"{relu.Name}: fused into {conv.Name} (the convolution writes its output rectified)");
         }
     }
 
