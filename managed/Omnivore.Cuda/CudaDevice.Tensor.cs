@@ -103,10 +103,12 @@ public sealed unsafe partial class CudaDevice
         Launch("omk_sign_axpy", y.Length, [A(y), A(alpha), A(x), A(y.Length)]);
     }
 
-    public void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr)
+    public void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr,
+                            bool clearGradient = false)
     {
         SameLengths(w, g, h);
         Launch("omk_sgd_update_l2", w.Length, [A(w), A(g), A(h), A(decay), A(momentum), A(lr), A(w.Length)]);
+        if (clearGradient) Set(g, 0f);
     }
 
     public void NesterovUpdate(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float momentum, float lr)

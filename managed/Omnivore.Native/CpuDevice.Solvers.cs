@@ -12,10 +12,14 @@ public sealed unsafe partial class CpuDevice
         Check(om_sign_axpy(F(y), alpha, F(x), y.Length), "om_sign_axpy");
     }
 
-    public void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr)
+    public void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr,
+                            bool clearGradient = false)
     {
         SameLengths(w, g, h);
-        Check(om_sgd_update_l2(F(w), F(g), F(h), decay, momentum, lr, w.Length), "om_sgd_update_l2");
+        if (clearGradient)
+            Check(om_sgd_update_l2_clear(F(w), F(g), F(h), decay, momentum, lr, w.Length), "om_sgd_update_l2_clear");
+        else
+            Check(om_sgd_update_l2(F(w), F(g), F(h), decay, momentum, lr, w.Length), "om_sgd_update_l2");
     }
 
     public void NesterovUpdate(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float momentum, float lr)

@@ -9,6 +9,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] public static partial int om_sign_axpy(float* y, float alpha, float* x, long count);
     [LibraryImport(Lib)]
     public static partial int om_sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, float lr, long count);
+    [LibraryImport(Lib)]
+    public static partial int om_sgd_update_l2_clear(float* w, float* g, float* h, float decay, float momentum, float lr, long count);
     [LibraryImport(Lib)] public static partial int om_nesterov_update(float* w, float* g, float* h, float momentum, float lr, long count);
     [LibraryImport(Lib)] public static partial int om_adagrad_update(float* w, float* g, float* h, float delta, float lr, long count);
     [LibraryImport(Lib)]

@@ -23,6 +23,10 @@ OM_API int32_t om_sign_axpy(float* y, float alpha, const float* x, int64_t count
  * in the same float steps as om_axpby(g, decay, w, 1) followed by om_sgd_update. */
 OM_API int32_t om_sgd_update_l2(float* w, float* g, float* h, float decay, float momentum,
                                 float lr, int64_t count);
+/* The same, with g = 0 afterwards instead of the step: the update and the clear of the
+ * gradient for the next iteration in one pass (w and h bit for bit as above). */
+OM_API int32_t om_sgd_update_l2_clear(float* w, float* g, float* h, float decay, float momentum,
+                                      float lr, int64_t count);
 
 /* Nesterov: h_new = momentum*h + lr*g; g = (1+momentum)*h_new - momentum*h; h = h_new;
  * w -= g. */

@@ -22,7 +22,9 @@ void sign_axpy(float* y, float alpha, const float* x, int64_t count) {
 }
 
 // SGD with L2 weight decay in one pass: exactly axpby(g, decay, w, 1) then sgd_update,
-// step by step in float, with a third fewer memory streams.
+// step by step in float, with a third fewer memory streams. kClear: g gets 0 instead of
+// the step (the solver's clear of the gradients for the next iteration, in the same pass).
+template <bool kClear>
 void sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, float lr,
                    int64_t count) {
 #pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
@@ -31,7 +33,7 @@ void sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, fl
     const float gi = decay * wi + g[i];
     const float step = momentum * h[i] + lr * gi;
     h[i] = step;
-    g[i] = step;
+    g[i] = kClear ? 0.0f : step;
     w[i] = wi - step;
   }
 }
@@ -129,7 +131,15 @@ OM_API int32_t om_sgd_update_l2(float* w, float* g, float* h, float decay, float
                                 float lr, int64_t count) {
   return guard("om_sgd_update_l2", [&] {
     check_slices(count, {{"w", w}, {"g", g}, {"h", h}});
-    sgd_update_l2(w, g, h, decay, momentum, lr, count);
+    sgd_update_l2<false>(w, g, h, decay, momentum, lr, count);
+  });
+}
+
+OM_API int32_t om_sgd_update_l2_clear(float* w, float* g, float* h, float decay, float momentum,
+                                      float lr, int64_t count) {
+  return guard("om_sgd_update_l2_clear", [&] {
+    check_slices(count, {{"w", w}, {"g", g}, {"h", h}});
+    sgd_update_l2<true>(w, g, h, decay, momentum, lr, count);
   });
 }
 

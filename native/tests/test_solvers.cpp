@@ -84,6 +84,15 @@ void check_count(Rng& rng, int64_t count) {
     }
     all_close("sgd_update_l2 vs reference w", wd, rw, 2e-5, 1e-6);
     all_close("sgd_update_l2 vs reference h", hd, rh, 2e-5, 1e-6);
+    // The clearing variant: w and h bit for bit as om_sgd_update_l2, g all zeros.
+    Vec wc = rng.vec(n), gc = rng.vec(n, -2.0f, 2.0f), hc = rng.vec(n, -0.1f, 0.1f);
+    Vec wp = wc, gp = gc, hp = hc;
+    CHECK_OK(om_sgd_update_l2_clear(wc.data(), gc.data(), hc.data(), 5e-4f, 0.9f, 0.01f, count));
+    CHECK_OK(om_sgd_update_l2(wp.data(), gp.data(), hp.data(), 5e-4f, 0.9f, 0.01f, count));
+    const std::string sc = "sgd_update_l2_clear count=" + std::to_string(count);
+    all_close(sc + " w", wc, wp, 0.0, 0.0);
+    all_close(sc + " h", hc, hp, 0.0, 0.0);
+    all_close(sc + " g", gc, Vec(n, 0.0f), 0.0, 0.0);
   }
 
   const double m = 0.9, lr = 0.05, delta = 1e-6;

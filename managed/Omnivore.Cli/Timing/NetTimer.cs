@@ -1,7 +1,7 @@
 // NetTimer: times training iterations of a net layer by layer — forward, backward and
 // (optionally) the solver update: L2 decay fused with an SGD momentum step over the whole
-// parameter arena (the device's SgdUpdateL2, as SGDSolver with momentum 0.9) and clearing
-// the gradients — and keeps every iteration's figures, so reports can quote medians
+// parameter arena (the device's SgdUpdateL2, as SGDSolver with momentum 0.9), clearing
+// the gradients in the same pass as SgdSolver does — and keeps every iteration's figures, so reports can quote medians
 // (the machines are shared and noisy) as well as Caffe's averages. Shared by `omnivore
 // time` and `omnivore bench`.
 using System.Diagnostics;
@@ -96,8 +96,8 @@ public static class NetTimer
                 if (update && arena.Count > 0)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    net.Device.SgdUpdateL2(arena.Data, arena.Diff, history, UpdateDecay, UpdateMomentum, UpdateRate);
-                    net.ClearParamDiffs();
+                    // As SgdSolver: the update clears the gradients for the next iteration.
+                    net.Device.SgdUpdateL2(arena.Data, arena.Diff, history, UpdateDecay, UpdateMomentum, UpdateRate, clearGradient: true);
                     DeviceSync.Wait(net.Device);
                     if (timed) updTotal[it] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 }

@@ -11,8 +11,10 @@ public partial interface IDevice
     void SignAxpy(DeviceBuffer y, float alpha, DeviceBuffer x);
 
     /// <summary>SGD with L2 decay in one pass: g += decay*w; h = m*h + lr*g; g = h; w -= g
-    /// (the same float steps as Axpby(g, decay, w, 1) then SgdUpdate).</summary>
-    void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr);
+    /// (the same float steps as Axpby(g, decay, w, 1) then SgdUpdate). clearGradient: g = 0
+    /// at the end instead (the next iteration's clear, in the same pass where the device can).</summary>
+    void SgdUpdateL2(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float decay, float momentum, float lr,
+                     bool clearGradient = false);
 
     /// <summary>Nesterov: h' = m*h + lr*g; g = (1+m)*h' - m*h; h = h'; w -= g.</summary>
     void NesterovUpdate(DeviceBuffer w, DeviceBuffer g, DeviceBuffer h, float momentum, float lr);

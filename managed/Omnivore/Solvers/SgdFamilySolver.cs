@@ -52,8 +52,14 @@ public abstract class SgdFamilySolver : Solver
     protected abstract void ComputeUpdate(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, double rate);
 
     /// <summary>Optionally fuses the L2 regularisation g += decay * w with the update, with the
-    /// same float results; returns false (the default) to have them run separately.</summary>
-    protected virtual bool ComputeUpdateWithL2(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, float decay, double rate) => false;
+    /// same float results; returns false (the default) to have them run separately. With
+    /// clear, g is left zero (the next iteration's clear, in the same pass).</summary>
+    protected virtual bool ComputeUpdateWithL2(ParameterArena.Entry e, DeviceBuffer w, DeviceBuffer g, float decay, double rate,
+                                               bool clear) => false;
+
+    /// <summary>Whether the fused L2 update clears the gradients as it goes (SGD, unless
+    /// snapshot_diff asks for the update values in the snapshots).</summary>
+    protected virtual bool ClearsInUpdate => false;
 
     /// <summary>Caffe's local rate of a parameter: rate * lr_mult.</summary>
     protected static float LocalRate(double rate, ParameterArena.Entry e) => (float)(rate * e.LrMult);
@@ -72,15 +78,20 @@ public abstract class SgdFamilySolver : Solver
         // Caffe clips the gradient summed over iter_size passes, then normalises it.
         ClipGradients(arena);
         if (Param.IterSize > 1) Device.Scale(arena.Diff, 1f / Param.IterSize);
+        bool clear = ClearsInUpdate;
         foreach (var e in arena.Owners)
         {
             var w = arena.Data.Slice(e.Offset, e.Blob.Count);
             var g = arena.Diff.Slice(e.Offset, e.Blob.Count);
             float decay = Param.WeightDecay * e.DecayMult;
-            if (decay != 0 && Param.RegularizationType == "L2" && ComputeUpdateWithL2(e, w, g, decay, rate)) continue;
+            if (decay != 0 && Param.RegularizationType == "L2" && ComputeUpdateWithL2(e, w, g, decay, rate, clear)) continue;
             Regularize(w, g, decay);
             ComputeUpdate(e, w, g, rate);
+            // The others (biases: decay_mult 0) are cleared here, so that all of them are.
+            if (clear) Device.Set(g, 0f);
         }
+        // Saves a pass over all the gradients (CaffeNet: 61 M floats, 12-14 ms on 2 cores).
+        DiffsCleared = clear;
     }
 
     private void Regularize(DeviceBuffer w, DeviceBuffer g, float localDecay)

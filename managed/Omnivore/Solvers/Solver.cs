@@ -89,7 +89,8 @@ public abstract partial class Solver : IDisposable
         double displayedPerSecond = 0;
         while (Iter < stop && !_stopRequested)
         {
-            Net.ClearParamDiffs();
+            if (!DiffsCleared) Net.ClearParamDiffs();
+            DiffsCleared = false;
             if (Param.TestInterval > 0 && Iter % Param.TestInterval == 0 && (Iter > 0 || Param.TestInitialization))
                 TestAll();
             bool display = Param.Display > 0 && Iter % Param.Display == 0;
@@ -193,6 +194,12 @@ public abstract partial class Solver : IDisposable
 
     /// <summary>Applies one update from the gradients in the net's arena.</summary>
     protected abstract void ApplyUpdate(bool display);
+
+    /// <summary>Set by ApplyUpdate when it left every parameter gradient zero (SGD clears them
+    /// in its update pass): the next iteration then skips its clear. Caffe leaves the update
+    /// in the diffs until that clear; only snapshot_diff shows them, and SGD does not clear
+    /// early when it is set.</summary>
+    protected bool DiffsCleared { get; set; }
 
     public virtual void Dispose()
     {

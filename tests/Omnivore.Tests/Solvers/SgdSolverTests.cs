@@ -117,6 +117,32 @@ public class SgdSolverTests
         AssertClose(history, hw.Concat(hb).ToArray(), "momentum history");
     }
 
+    /// <summary>The update clears the gradients for the next iteration in its own pass; with
+    /// snapshot_diff the diffs keep the update values until then, as in Caffe (they go into
+    /// the snapshot). The weights move the same either way.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void UpdateClearsTheGradientsUnlessSnapshotDiffWantsThem(bool snapshotDiff)
+    {
+        using var solver = InputSolver("base_lr: 0.1 lr_policy: \"fixed\" momentum: 0.9 weight_decay: 0.01 max_iter: 10" +
+                                       (snapshotDiff ? " snapshot_diff: true" : ""));
+        using var reference = InputSolver("base_lr: 0.1 lr_policy: \"fixed\" momentum: 0.9 weight_decay: 0.01 max_iter: 10 snapshot_diff: true");
+        solver.Step(2);
+        reference.Step(2);
+        var arena = solver.Net.Arena;
+        var diff = new float[arena.Count];
+        CpuFixture.Device.Download(diff, arena.Diff);
+        var history = new float[solver.History.Length];
+        CpuFixture.Device.Download(history, solver.History);
+        if (snapshotDiff)
+            Assert.That(diff, Is.EqualTo(history), "the diffs hold the last update (momentum SGD: the history)");
+        else
+            Assert.That(diff, Is.All.EqualTo(0f), "the diffs are cleared by the update");
+        for (int p = 0; p < 2; p++)
+            Assert.That(solver.Net.Layer("ip").Params[p].DownloadData(), Is.EqualTo(reference.Net.Layer("ip").Params[p].DownloadData()),
+                $"param {p} after two steps");
+    }
+
     [Test]
     public void ParamWithLrMultZeroNeverMoves()
     {
