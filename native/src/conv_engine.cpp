@@ -301,28 +301,33 @@ OM_API int32_t om_conv_packed_workspace_floats(int64_t* floats, const om_conv_sh
   });
 }
 
+// The two forward entry points: the same checks and pass, with or without the fused ReLU.
+static int32_t packed_forward_entry(const char* name, bool relu, float* top, const float* bottom,
+                                    const float* weights, const float* bias, float* workspace,
+                                    int64_t workspace_floats, int32_t n, const om_conv_shape* s,
+                                    int32_t partitions) {
+  return guard(name, [&] {
+    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
+    check_ptr("top", top, checked_mul(n, z.out_per));
+    if (n == 0) return;
+    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions, relu);
+  });
+}
+
 OM_API int32_t om_conv_packed_forward(float* top, const float* bottom, const float* weights,
                                       const float* bias, float* workspace,
                                       int64_t workspace_floats, int32_t n,
                                       const om_conv_shape* s, int32_t partitions) {
-  return guard("om_conv_packed_forward", [&] {
-    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
-    check_ptr("top", top, checked_mul(n, z.out_per));
-    if (n == 0) return;
-    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions, false);
-  });
+  return packed_forward_entry("om_conv_packed_forward", false, top, bottom, weights, bias, workspace,
+                              workspace_floats, n, s, partitions);
 }
 
 OM_API int32_t om_conv_packed_forward_relu(float* top, const float* bottom, const float* weights,
                                            const float* bias, float* workspace,
                                            int64_t workspace_floats, int32_t n,
                                            const om_conv_shape* s, int32_t partitions) {
-  return guard("om_conv_packed_forward_relu", [&] {
-    const Sizes z = packed_pass_checks(s, n, partitions, workspace, workspace_floats, bottom, weights);
-    check_ptr("top", top, checked_mul(n, z.out_per));
-    if (n == 0) return;
-    packed_forward(top, bottom, weights, bias, workspace, n, *s, partitions, true);
-  });
+  return packed_forward_entry("om_conv_packed_forward_relu", true, top, bottom, weights, bias, workspace,
+                              workspace_floats, n, s, partitions);
 }
 
 OM_API int32_t om_conv_packed_backward(float* bottom_diff, float* weight_diff,
