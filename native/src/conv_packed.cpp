@@ -21,7 +21,8 @@
 // Partitions: P OpenMP threads, each with its own slice of the workspace (and private
 // weight and bias gradients, added up in a fixed order afterwards). They split the output
 // columns evenly; only the data gradient added back into images splits whole images.
-// Nothing here calls BLAS.
+// Nothing here calls BLAS. The panels are in packed_panels.cpp, the weight layouts in
+// packed_weights.cpp, the kernel in packed_kernel.h.
 //
 // Everything after the includes is compiled for AVX-512 (the pragma below; the standard
 // headers stay baseline, so no AVX-512 copy of a shared inline function can leak into
@@ -97,76 +98,6 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   // dyt, dwt. Strided data gradient: dy, dcol.
   w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.phases + w.grad;
   return w;
-}
-
-// The packers below run on all threads, a tile per iteration, and write each tile in
-// order (they ran on one thread before the partitions started, and took 2-4% of a layer).
-inline bool pack_parallel(int64_t floats) { return floats >= kParallelMin; }
-
-// Weights (Cout, K) of every group as 12-row tiles, K deep: ap[g][tile][k][12].
-void pack_weights(float* ap, const float* w, const Shape& z) {
-  const int64_t tiles = z.group * z.tiles_m;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * z.k))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / z.tiles_m, t = gt % z.tiles_m;
-    float* d = ap + gt * MR * z.k;
-    const float* src[MR];
-    for (int64_t i = 0; i < MR; ++i) src[i] = w + (g * z.m + std::min(t * MR + i, z.m - 1)) * z.k;
-    const int64_t live = std::min(MR, z.m - t * MR);
-    for (int64_t k = 0; k < z.k; ++k)
-      for (int64_t i = 0; i < MR; ++i) d[k * MR + i] = i < live ? src[i][k] : 0.0f;
-  }
-}
-
-// Transposed weights (K, M) of every group as 12-row tiles of K, M deep: ap[g][tile][m][12].
-void pack_weights_t(float* ap, const float* w, const Shape& z) {
-  const int64_t tiles = z.group * z.tiles_k;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * z.m))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / z.tiles_k, t = gt % z.tiles_k;
-    float* d = ap + gt * MR * z.m;
-    for (int64_t m = 0; m < z.m; ++m) {
-      const float* src = w + (g * z.m + m) * z.k + t * MR;
-      for (int64_t i = 0; i < MR; ++i) d[m * MR + i] = t * MR + i < z.k ? src[i] : 0.0f;
-    }
-  }
-}
-
-// The transposed convolution's weights (see transposable) as 12-row tiles: row c of
-// group g, column (m, i, j) holds w[g*M + m][c][kh-1-i][kw-1-j]. t is transposed(s)'s shape.
-void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape& t) {
-  const int64_t tiles = z.group * t.tiles_m;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * t.k))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / t.tiles_m, tile = gt % t.tiles_m;
-    float* d = ap + gt * MR * t.k;
-    const int64_t live = std::min(MR, t.m - tile * MR);
-    for (int64_t m = 0; m < z.m; ++m) {
-      // Row i of the tile reads input channel tile*12 + i of output channel m, reversed.
-      const float* src = w + (g * z.m + m) * z.k + tile * MR * z.khw + (z.khw - 1);
-      for (int64_t r = 0; r < z.khw; ++r)
-        for (int64_t i = 0; i < MR; ++i) d[(m * z.khw + r) * MR + i] = i < live ? src[i * z.khw - r] : 0.0f;
-    }
-  }
-}
-
-// wd[m][k] += dwt[k][m] for a group (dwt is K x mp): 16 values of k at a time by a
-// gather down dwt's column, added to wd's row in place. Reading dwt down a column element
-// by element took a cache miss each (3-5 ms a call on CaffeNet's conv3); here the 16 rows
-// of dwt a block reads stay in L1 over its 16 channels.
-void add_transposed(float* wd, const float* dwt, const Shape& z, int64_t mp) {
-  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                          _mm512_set1_epi32(static_cast<int32_t>(mp)));
-  constexpr int64_t kB = 16;
-  for (int64_t k0 = 0; k0 < z.k; k0 += kB) {
-    const int64_t kb = std::min(kB, z.k - k0);
-    const __mmask16 live = static_cast<__mmask16>((1u << kb) - 1);
-    for (int64_t m = 0; m < z.m; ++m) {
-      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, rows, dwt + k0 * mp + m, 4);
-      float* row = wd + m * z.k + k0;
-      _mm512_mask_storeu_ps(row, live, _mm512_add_ps(_mm512_maskz_loadu_ps(live, row), v));
-    }
-  }
 }
 
 // Runs body(part) for the P partitions, on P threads (or as many as there are).

@@ -125,6 +125,17 @@ bool panel_dst(const Shape& z, float* base, int64_t n0, int64_t nr, int64_t ch, 
 void transpose_top_diff(float* d, float* bias, const float* top_diff, const Shape& z, int64_t m0, int64_t mc,
                         int64_t n0, int64_t cols, int64_t width);
 
+// packed_weights.cpp: the weights as 12-row tiles, K deep (ap[g][tile][k][12]); transposed,
+// tiles of K, M deep (ap[g][tile][m][12]); flipped for the transposed convolution (row c of
+// group g, column (m, i, j) holds w[g*M + m][c][kh-1-i][kw-1-j]; t is transposed(s)'s
+// shape). All threads, a tile each.
+void pack_weights(float* ap, const float* w, const Shape& z);
+void pack_weights_t(float* ap, const float* w, const Shape& z);
+void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape& t);
+
+// wd[m][k] += dwt[k][m] for a group (dwt is K x mp), by gathers down dwt's columns.
+void add_transposed(float* wd, const float* dwt, const Shape& z, int64_t mp);
+
 }  // namespace om::packed
 
 #pragma GCC pop_options
