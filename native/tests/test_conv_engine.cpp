@@ -159,6 +159,9 @@ int main() {
   // into stride phases (stride 2 with padding; stride 3, dilation 2 in y, 2 groups).
   run_case({3, {3, 33, 35, 3, 3, 1, 2, 2, 2, 1, 1, 8, 1}}, 12);
   run_case({2, {4, 60, 61, 3, 2, 0, 1, 3, 3, 2, 1, 6, 2}}, 13);
+  // stride 4 and 2 wide enough for the phase copy's vector loops (CaffeNet conv1-like)
+  run_case({2, {3, 70, 75, 5, 5, 1, 1, 4, 4, 1, 1, 8, 1}}, 15);
+  run_case({2, {2, 40, 70, 3, 3, 1, 1, 2, 2, 1, 1, 5, 1}}, 16);
   // Panels over 3+ images (25 outputs each) with K 288: sums staged over two row blocks.
   run_case({4, {32, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 14, 1}}, 14);
 
