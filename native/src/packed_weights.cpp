@@ -14,48 +14,42 @@
 
 namespace om::packed {
 namespace {
-// The packers below run on all threads, a tile per iteration, and write each tile in
-// order (they ran on one thread before the partitions started, and took 2-4% of a layer).
-inline bool pack_parallel(int64_t floats) { return floats >= kParallelMin; }
+// The packers run on all threads, a tile per iteration, and write each tile in order
+// (they ran on one thread before the partitions started, and took 2-4% of a layer):
+// body(g, t, d) fills tile t of group g, per_tile floats at d.
+template <class Body>
+void for_tiles(float* ap, int64_t groups, int64_t tiles, int64_t per_tile, Body&& body) {
+  const int64_t all = groups * tiles;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (all * per_tile >= kParallelMin)
+  for (int64_t gt = 0; gt < all; ++gt) body(gt / tiles, gt % tiles, ap + gt * per_tile);
+}
 }  // namespace
 
 // Weights (Cout, K) of every group as 12-row tiles, K deep: ap[g][tile][k][12].
 void pack_weights(float* ap, const float* w, const Shape& z) {
-  const int64_t tiles = z.group * z.tiles_m;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * z.k))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / z.tiles_m, t = gt % z.tiles_m;
-    float* d = ap + gt * MR * z.k;
+  for_tiles(ap, z.group, z.tiles_m, MR * z.k, [&](int64_t g, int64_t t, float* d) {
     const float* src[MR];
     for (int64_t i = 0; i < MR; ++i) src[i] = w + (g * z.m + std::min(t * MR + i, z.m - 1)) * z.k;
     const int64_t live = std::min(MR, z.m - t * MR);
     for (int64_t k = 0; k < z.k; ++k)
       for (int64_t i = 0; i < MR; ++i) d[k * MR + i] = i < live ? src[i][k] : 0.0f;
-  }
+  });
 }
 
 // Transposed weights (K, M) of every group as 12-row tiles of K, M deep: ap[g][tile][m][12].
 void pack_weights_t(float* ap, const float* w, const Shape& z) {
-  const int64_t tiles = z.group * z.tiles_k;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * z.m))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / z.tiles_k, t = gt % z.tiles_k;
-    float* d = ap + gt * MR * z.m;
+  for_tiles(ap, z.group, z.tiles_k, MR * z.m, [&](int64_t g, int64_t t, float* d) {
     for (int64_t m = 0; m < z.m; ++m) {
       const float* src = w + (g * z.m + m) * z.k + t * MR;
       for (int64_t i = 0; i < MR; ++i) d[m * MR + i] = t * MR + i < z.k ? src[i] : 0.0f;
     }
-  }
+  });
 }
 
 // The transposed convolution's weights (see transposable) as 12-row tiles: row c of
 // group g, column (m, i, j) holds w[g*M + m][c][kh-1-i][kw-1-j]. t is transposed(s)'s shape.
 void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape& t) {
-  const int64_t tiles = z.group * t.tiles_m;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (pack_parallel(tiles * MR * t.k))
-  for (int64_t gt = 0; gt < tiles; ++gt) {
-    const int64_t g = gt / t.tiles_m, tile = gt % t.tiles_m;
-    float* d = ap + gt * MR * t.k;
+  for_tiles(ap, z.group, t.tiles_m, MR * t.k, [&](int64_t g, int64_t tile, float* d) {
     const int64_t live = std::min(MR, t.m - tile * MR);
     for (int64_t m = 0; m < z.m; ++m) {
       // Row i of the tile reads input channel tile*12 + i of output channel m, reversed.
@@ -63,7 +57,7 @@ void pack_weights_flipped(float* ap, const float* w, const Shape& z, const Shape
       for (int64_t r = 0; r < z.khw; ++r)
         for (int64_t i = 0; i < MR; ++i) d[(m * z.khw + r) * MR + i] = i < live ? src[i * z.khw - r] : 0.0f;
     }
-  }
+  });
 }
 
 // wd[m][k] += dwt[k][m] for a group (dwt is K x mp): 16 values of k at a time by a
