@@ -1,4 +1,5 @@
-// GpuTrainingTests: a short LeNet training run on the GPU (DummyData input, constant
+// GpuTrainingTests: a fused Convolution + ReLU forward on the GPU against the CPU; and a
+// short LeNet training run on the GPU (DummyData input, constant
 // labels, so the loss must fall fast) next to the same run on the CPU: both devices
 // initialise the weights and draw the data with the same generator, so the first
 // iterations' losses agree to 1e-3 (sgemm sums in another order); the GPU's loss must
@@ -47,6 +48,41 @@ public class GpuTrainingTests
             losses[i] = solver.SmoothedLoss;
         }
         return losses;
+    }
+
+    /// <summary>A Convolution with an in-place ReLU is fused on the GPU too (a ReLU pass right
+    /// after the convolution): the rectified output and the loss match the CPU's.</summary>
+    [Test]
+    public void FusedConvolutionReluOnTheGpuAsOnTheCpu()
+    {
+        var gpu = GpuTestDevice.Require();
+        const string text = """
+            name: "fused"
+            layer { name: "in" type: "Input" top: "data" top: "label"
+                    input_param { shape { dim: 3 dim: 4 dim: 9 dim: 8 } shape { dim: 3 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+                    convolution_param { num_output: 14 kernel_size: 3 pad: 1 stride: 2
+                                        weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.2 } } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "ip" type: "InnerProduct" bottom: "conv1" top: "ip"
+                    inner_product_param { num_output: 5 weight_filler { type: "gaussian" std: 0.1 } } }
+            layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+            """;
+        var rng = new Random(11);
+        var data = Enumerable.Range(0, 3 * 4 * 9 * 8).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        (float Loss, float[] Out) Run(IDevice device)
+        {
+            using var net = new Net(TextFormat.Parse<NetParameter>(text, "fused.prototxt"), device, new Rng(7), new NetState { Phase = Phase.Train });
+            Assert.That(((Omnivore.Layers.ConvolutionLayer)net.Layer("conv1")).FusedRelu, Is.True);
+            net.Blob("data").UploadData(data);
+            net.Blob("label").UploadData([0f, 3f, 4f]);
+            return (net.Forward(), net.Blob("conv1").DownloadData());
+        }
+        var (gl, go) = Run(gpu);
+        var (cl, co) = Run(CpuFixture.Device);
+        Assert.That(go, Is.EqualTo(co).Within(1e-5f), "rectified convolution output");
+        Assert.That(go.Count(v => v == 0f), Is.EqualTo(co.Count(v => v == 0f)), "the same outputs rectified to zero");
+        Assert.That(gl, Is.EqualTo(cl).Within(1e-5f * (1 + Math.Abs(cl))), "loss");
     }
 
     [Test]
