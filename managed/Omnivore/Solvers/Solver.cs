@@ -87,6 +87,7 @@ public abstract partial class Solver : IDisposable
         var timer = Stopwatch.StartNew();
         int lastDisplayed = Iter;
         double displayedPerSecond = 0;
+        DiffsCleared = false;  // the first iteration of a call clears: the diffs may have been written since
         while (Iter < stop && !_stopRequested)
         {
             if (!DiffsCleared) Net.ClearParamDiffs();
