@@ -9,6 +9,7 @@ using Omnivore.Model;
 using Omnivore.Model.Caffe;
 using Omnivore.Nets;
 using Omnivore.Solvers;
+using Omnivore.Tests.Nets;
 using Omnivore.Tests.Support;
 
 namespace Omnivore.Tests.Gpu;
@@ -56,26 +57,12 @@ public class GpuTrainingTests
     public void FusedConvolutionReluOnTheGpuAsOnTheCpu()
     {
         var gpu = GpuTestDevice.Require();
-        const string text = """
-            name: "fused"
-            layer { name: "in" type: "Input" top: "data" top: "label"
-                    input_param { shape { dim: 3 dim: 4 dim: 9 dim: 8 } shape { dim: 3 } } }
-            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-                    convolution_param { num_output: 14 kernel_size: 3 pad: 1 stride: 2
-                                        weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.2 } } }
-            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
-            layer { name: "ip" type: "InnerProduct" bottom: "conv1" top: "ip"
-                    inner_product_param { num_output: 5 weight_filler { type: "gaussian" std: 0.1 } } }
-            layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
-            """;
-        var rng = new Random(11);
-        var data = Enumerable.Range(0, 3 * 4 * 9 * 8).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         (float Loss, float[] Out) Run(IDevice device)
         {
-            using var net = new Net(TextFormat.Parse<NetParameter>(text, "fused.prototxt"), device, new Rng(7), new NetState { Phase = Phase.Train });
+            using var net = new Net(TextFormat.Parse<NetParameter>(ConvReluFusionTests.NetText("", "conv1"), "fused.prototxt"), device,
+                                    new Rng(7), new NetState { Phase = Phase.Train });
             Assert.That(((Omnivore.Layers.ConvolutionLayer)net.Layer("conv1")).FusedRelu, Is.True);
-            net.Blob("data").UploadData(data);
-            net.Blob("label").UploadData([0f, 3f, 4f]);
+            ConvReluFusionTests.Feed(net);
             return (net.Forward(), net.Blob("conv1").DownloadData());
         }
         var (gl, go) = Run(gpu);

@@ -17,7 +17,8 @@ namespace Omnivore.Tests.Nets;
 [TestFixture]
 public class ConvReluFusionTests
 {
-    private static string NetText(string relu, string reluTop, string between = "") => $$"""
+    /// <summary>Input, Convolution, a ReLU (its params, its top: "conv1" is in place), InnerProduct, loss.</summary>
+    internal static string NetText(string relu, string reluTop, string between = "") => $$"""
         name: "fuse"
         layer { name: "in" type: "Input" top: "data" top: "label"
                 input_param { shape { dim: 3 dim: 4 dim: 9 dim: 8 } shape { dim: 3 } } }
@@ -35,7 +36,8 @@ public class ConvReluFusionTests
         new(TextFormat.Parse<NetParameter>(text, "fuse.prototxt"), CpuFixture.Device, new Rng(7), new NetState { Phase = Phase.Train },
             conv: conv);
 
-    private static void Feed(Net net)
+    /// <summary>The same data and labels into any such net.</summary>
+    internal static void Feed(Net net)
     {
         var data = net.Blob("data");
         var rng = new Random(11);
