@@ -1,6 +1,7 @@
 // BenchReport: the macro harness's results and how they are printed and saved: one block
 // per workload with Omnivore's measured rows (per convolution mode) and the recorded rows
-// of other systems, images/s, GFLOP/s, share of the sgemm peak, and ratios; then the
+// of other systems, images/s, GFLOP/s, share of the sgemm peak (the largest sample, the
+// median sample, and per round the samples around the round), and ratios; then the
 // share of each non-GEMM layer in the iteration, and each conv layer's time per mode
 // against Caffe's strategy; plus JSON and CSV files of the rows.
 using System.Globalization;
@@ -8,6 +9,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Omnivore.Cli.Timing;
+using Omnivore.Core;
 using Omnivore.Native;
 
 namespace Omnivore.Cli.Bench;
@@ -21,6 +23,18 @@ public sealed record BenchResult(
 {
     /// <summary>Interleaved rounds the iterations were timed in (bench --rounds).</summary>
     public int Rounds { get; init; } = 1;
+
+    /// <summary>Per round: the round's GFLOP/s as a % of the sgemm sample taken right before or right
+    /// after it, whichever is larger (see PairedPercent); empty when not measured.</summary>
+    public IReadOnlyList<double> PairedPercents { get; init; } = [];
+
+    /// <summary>Median of PairedPercents (NaN when there are none).</summary>
+    public double PairedPercentMedian => PairedPercents.Count == 0 ? double.NaN : Stats.Median(PairedPercents.ToArray());
+
+    /// <summary>A round's GFLOP/s against the machine's sgemm speed at that time: the larger of the
+    /// samples bracketing the round (the machine was at least that fast then).</summary>
+    public static double PairedPercent(double gflops, double sgemmBefore, double sgemmAfter) =>
+        100 * gflops / Math.Max(sgemmBefore, sgemmAfter);
 
     public static BenchResult From(string workload, string netFile, string mode, int warmup, int threads, NetTiming t, MachinePeak? peak)
     {
@@ -101,6 +115,11 @@ public static class BenchReport
             if (peak is not null && !double.IsNaN(peak.SgemmMedianInRun) && peak.SgemmMedianInRun > 0)
                 sb.AppendLine(string.Format(Inv, "% of the median sgemm sample ({0:F1} GFLOP/s; median against median, where % peak above is against the largest): {1}",
                     peak.SgemmMedianInRun, string.Join(", ", rows.Select(r => string.Format(Inv, "{0} {1:F1}%", r.Mode, 100 * r.Gflops / peak.SgemmMedianInRun)))));
+            var paired = rows.Where(r => r.PairedPercents.Count > 0).ToList();
+            if (paired.Count > 0)
+                sb.AppendLine("% of the sgemm sample right before or after each round (the larger; median over rounds): " + string.Join(", ",
+                    paired.Select(r => string.Format(Inv, "{0} {1:F1}% (rounds {2})", r.Mode, r.PairedPercentMedian,
+                        string.Join(", ", r.PairedPercents.Select(p => p.ToString("F1", Inv)))))));
             if (modes.TryGetValue(ConvModes.Caffe, out var c))
             {
                 foreach (var b in rows.Where(r => r.Mode != ConvModes.Caffe))
@@ -148,11 +167,11 @@ public static class BenchReport
     public static string ToCsv(IReadOnlyList<BenchResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("workload,net,mode,batch,iterations,warmup,threads,iteration_ms,fwd_bwd_ms,update_ms,images_per_s,gflop_per_image,gflops,pct_sgemm_peak");
+        sb.AppendLine("workload,net,mode,batch,iterations,warmup,threads,iteration_ms,fwd_bwd_ms,update_ms,images_per_s,gflop_per_image,gflops,pct_sgemm_peak,pct_sgemm_paired");
         foreach (var r in results)
             sb.AppendLine(string.Join(",", r.Workload, r.NetFile, r.Mode, r.Batch.ToString(Inv), r.Iterations.ToString(Inv), r.Warmup.ToString(Inv),
                 r.Threads.ToString(Inv), F(r.IterationMs), F(r.ForwardBackwardMs), F(r.UpdateMs), F(r.ImagesPerSecond),
-                F(r.GflopPerImage), F(r.Gflops), F(r.PercentOfSgemmPeak)));
+                F(r.GflopPerImage), F(r.Gflops), F(r.PercentOfSgemmPeak), F(r.PairedPercentMedian)));
         return sb.ToString();
     }
 

@@ -8,7 +8,9 @@
 // The modes of a workload run in interleaved rounds (--rounds, default 3: every mode once
 // per round, the order rotating), and each mode's medians pool its rounds, so a machine
 // whose speed drifts over minutes slows every mode alike instead of the one that ran
-// during a slow spell; an sgemm sample follows every mode of every round.
+// during a slow spell; an sgemm sample follows every mode of every round. Besides the %
+// of the largest sgemm sample (the conservative figure), each round is also set against
+// the samples taken right before and after it, the machine's sgemm speed at that time.
 using System.CommandLine;
 using Omnivore.Cli.Bench;
 using Omnivore.Cli.Timing;
@@ -77,21 +79,25 @@ public static class BenchCommand
         foreach (var file in files)
         {
             var parts = modes.ToDictionary(m => m, _ => new List<NetTiming>());
+            var paired = modes.ToDictionary(m => m, _ => new List<double>());
             int? perRound = null;
             for (int round = 0; round < rounds; round++)
                 for (int k = 0; k < modes.Count; k++)
                 {
                     var mode = modes[(k + round) % modes.Count];
+                    double before = sgemm[^1];
                     var timing = TimeOneMode(device, file, mode, iterations, warmup, rounds, minSeconds, ref perRound);
                     parts[mode].Add(timing);
-                    Log.Info($"bench: {Path.GetFileName(file)} {mode}, round {round + 1} of {rounds}: " +
-                             $"{timing.MedianIterationMs:F1} ms/iter, {timing.ImagesPerSecond:F1} images/s");
                     sgemm.Add(MeasureSgemm(deviceThreads));
+                    paired[mode].Add(BenchResult.PairedPercent(timing.Gflops, before, sgemm[^1]));
+                    Log.Info($"bench: {Path.GetFileName(file)} {mode}, round {round + 1} of {rounds}: " +
+                             $"{timing.MedianIterationMs:F1} ms/iter, {timing.ImagesPerSecond:F1} images/s, " +
+                             $"{paired[mode][^1]:F1}% of the sgemm samples around it ({before:F1}, {sgemm[^1]:F1} GFLOP/s)");
                 }
             foreach (var mode in modes)
             {
                 var r = BenchResult.From(Workload(file, parts[mode][0].BatchSize), Path.GetFileName(file), mode, warmup,
-                                         deviceThreads, NetTiming.Concat(parts[mode]), peak) with { Rounds = rounds };
+                                         deviceThreads, NetTiming.Concat(parts[mode]), peak) with { Rounds = rounds, PairedPercents = paired[mode] };
                 Log.Info($"bench: {r.Workload} {mode}: {r.IterationMs:F1} ms/iter, {r.ImagesPerSecond:F1} images/s, {r.Gflops:F1} GFLOP/s");
                 results.Add(r);
             }

@@ -105,6 +105,22 @@ public class BenchReportTests
     }
 
     [Test]
+    public void EachRoundIsSetAgainstTheLargerSgemmSampleAroundIt()
+    {
+        Assert.That(BenchResult.PairedPercent(150, 200, 250), Is.EqualTo(60).Within(1e-12));
+        Assert.That(BenchResult.PairedPercent(150, 250, 200), Is.EqualTo(60).Within(1e-12));
+        var r = Result("packed", 1000, 950) with { PairedPercents = [71.0, 64.5, 80.26] };
+        Assert.That(r.PairedPercentMedian, Is.EqualTo(71.0));
+        Assert.That(Result("packed", 1000, 950).PairedPercentMedian, Is.NaN);
+        var text = BenchReport.Format([r, Result("caffe", 2000, 1950)], RecordedFigures.Empty, TimeReportTests.FakePeak);
+        Assert.That(text, Does.Contain("% of the sgemm sample right before or after each round (the larger; median over rounds): packed 71.0% (rounds 71.0, 64.5, 80.3)"));
+        Assert.That(text, Does.Not.Contain("caffe 0.0%"), "a row without rounds is left out");
+        var csv = BenchReport.ToCsv([r]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(csv[0], Does.EndWith("pct_sgemm_peak,pct_sgemm_paired"));
+        Assert.That(csv[1], Does.EndWith(",71"));
+    }
+
+    [Test]
     public void CsvAndJsonHoldEveryRow()
     {
         var results = new[] { Result("batched", 2000, 1950) };
