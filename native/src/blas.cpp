@@ -62,6 +62,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (!trans_a && trans_b && alpha != 0.0f && small_m_sgemm_nt(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+  if (!trans_a && !trans_b && alpha != 0.0f && small_m_sgemm_nn(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,

@@ -78,6 +78,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 // InnerProduct's forward pass on a small batch); false when it does not take the shape.
 bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+// The same for A (m <= 64 rows) times B (k x n) not transposed (an InnerProduct's data gradient).
+bool small_m_sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                      const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // Loops over fewer elements than this run on the calling thread only. In a combined
 // `parallel for simd` write the clause as if(parallel : ...): a plain if() applies to the

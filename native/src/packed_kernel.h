@@ -42,17 +42,18 @@ struct Dst {
   uint32_t m0, m1;
 };
 
-// C tile (mr x 32, masked by dst) = [C +] A (kc x 12) x B (kc x 32, packed) [+ bias].
-// A packed (kPanelA false): step k's 12 values at a[k*12 .. k*12 + 11]. A as lowered
+// C tile (mr x 32, masked by dst) = [C +] A (kc x R) x B (kc x 32, packed) [+ bias], R
+// rows a tile (12; gemm_small_m.cpp's A * B uses 8, a multiple of its 64 rows).
+// A packed (kPanelA false): step k's R values at a[k*R .. k*R + R-1]. A as lowered
 // panels (kPanelA true, the weight gradient): kc is a multiple of 32, step k reads row i
 // at a[(k / 32) * a_stride + i*32 + k % 32], i.e. 12 rows of consecutive panels.
 // relu: each stored x becomes x > 0 ? x : 0 * x (the ReLU layer's arithmetic, fused).
-template <bool kPanelA>
+template <bool kPanelA, int R = MR>
 inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* b, const Dst& d,
                      int64_t mr, const float* bias, bool acc, bool relu = false) {
-  __m512 c0[MR], c1[MR];
+  __m512 c0[R], c1[R];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < R; ++i) {
     c0[i] = _mm512_setzero_ps();
     c1[i] = _mm512_setzero_ps();
   }
@@ -64,7 +65,7 @@ inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* 
           const __m512 b0 = _mm512_loadu_ps(b + u * NR);
           const __m512 b1 = _mm512_loadu_ps(b + u * NR + 16);
 #pragma GCC unroll 12
-          for (int i = 0; i < MR; ++i) {
+          for (int i = 0; i < R; ++i) {
             const __m512 ai = _mm512_set1_ps(a[i * NR + n + u]);
             c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
@@ -85,20 +86,20 @@ inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* 
       const __m512 b0 = _mm512_loadu_ps(b + u * NR);
       const __m512 b1 = _mm512_loadu_ps(b + u * NR + 16);
 #pragma GCC unroll 12
-      for (int i = 0; i < MR; ++i) {
-        const __m512 ai = _mm512_set1_ps(a[u * MR + i]);
+      for (int i = 0; i < R; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[u * R + i]);
         c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
         c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
       }
     }
-    a += 2 * MR;
+    a += 2 * R;
     b += 2 * NR;
   }
   if (k < kc) {
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
@@ -108,7 +109,7 @@ inline void kernel_t(int64_t kc, const float* a, int64_t a_stride, const float* 
   const __mmask16 a0 = static_cast<__mmask16>(d.m0), a1 = static_cast<__mmask16>(d.m0 >> 16);
   const __mmask16 b0 = static_cast<__mmask16>(d.m1), b1 = static_cast<__mmask16>(d.m1 >> 16);
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < R; ++i) {
     if (i >= mr) break;
     float* r0 = d.p0 + i * d.ldc;
     float* r1 = d.p1 + i * d.ldc;

@@ -1,6 +1,9 @@
 // test_sgemm.cpp: om_sgemm against a naive triple loop for all four transpose
 // combinations, padded leading dimensions, alpha/beta, and the degenerate k = 0; and the
-// small-batch path for A * B^T (gemm_small_m.cpp: m <= 64, n * k >= 2^20) at its edges.
+// small-batch paths for A * B^T and A * B (gemm_small_m.cpp: m <= 64, n * k >= 2^20) at
+// their edges.
+#include <cstring>
+
 #include "test_util.h"
 
 // C = alpha * op(A) * op(B) + beta * C, row-major, in double.
@@ -65,6 +68,31 @@ int main() {
     naive_gemm(false, true, m, n, k, 1.0f, a, k, b, k, 0.0f, want, n);
     CHECK_OK(om_sgemm(0, 1, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n));
     all_close("sgemm small-batch path, beta 0 over NaN", c.data(), want.data(), c.size(), 1e-4, 1e-4);
+  }
+  // The small-batch path A * B (B not transposed: an InnerProduct's data gradient): rows of
+  // A below, at and past one 8-row tile and 64 (OpenBLAS), n not a multiple of the 32-column
+  // panels or of the 8-panel blocks, k not a multiple of the 256-row blocks, padded
+  // strides, alpha folded in, beta 0, 1 and other.
+  run_case(rng, 0, 0, 64, 1061, 1000, 0, 1.0f, 0.0f);
+  run_case(rng, 0, 0, 9, 300, 3600, 3, 0.5f, 1.0f);
+  run_case(rng, 0, 0, 1, 4100, 260, 1, -1.0f, -0.5f);
+  run_case(rng, 0, 0, 8, 520, 2050, 0, 1.0f, 2.0f);
+  run_case(rng, 0, 0, 63, 2049, 513, 2, 0.25f, 0.0f);
+  run_case(rng, 0, 0, 65, 1030, 1030, 0, 1.0f, 0.0f);  // past 64 rows: OpenBLAS
+  {
+    const int m = 17, n = 1100, k = 1000;  // beta 0 over NaN: C is not read
+    std::vector<float> a = rng.vec(static_cast<size_t>(m) * k), b = rng.vec(static_cast<size_t>(k) * n);
+    std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
+    std::vector<double> want(c.size(), 0.0);
+    naive_gemm(false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, want, n);
+    CHECK_OK(om_sgemm(0, 0, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n));
+    all_close("sgemm small-batch A * B, beta 0 over NaN", c.data(), want.data(), c.size(), 1e-4, 1e-4);
+    // The same product on 1 and 2 threads: bit for bit.
+    std::vector<float> c1(c.size());
+    CHECK_OK(om_set_num_threads(1));
+    CHECK_OK(om_sgemm(0, 0, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c1.data(), n));
+    CHECK_OK(om_set_num_threads(2));
+    CHECK(std::memcmp(c1.data(), c.data(), c.size() * sizeof(float)) == 0);
   }
   // m or n = 0: nothing to do, NULL matrices allowed.
   CHECK_OK(om_sgemm(0, 0, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5));
