@@ -23,12 +23,7 @@ void relu_fwd(float* top, const float* bottom, int64_t count, float slope) {
 void relu_bwd(float* bottom_diff, const float* top_diff, const float* bottom, int64_t count,
               float slope) {
 #pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
-  for (int64_t i = 0; i < count; ++i)
-  {
-    // Caffe's form: a NaN input passes no gradient.
-    const float x = bottom[i];
-    bottom_diff[i] = top_diff[i] * (static_cast<float>(x > 0.0f) + slope * static_cast<float>(x <= 0.0f));
-  }
+  for (int64_t i = 0; i < count; ++i) bottom_diff[i] = relu_grad(top_diff[i], bottom[i], slope);
 }
 
 void set(float* y, float value, int64_t count) {

@@ -136,8 +136,10 @@ struct PoolGeom {
 };
 void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g);
 // Returns the number of mask entries that are neither -1 nor inside [0, h*w).
+// relu_bottom (not null): the ReLU's backward (slope 0) applied to each plane after it is
+// written, as relu_bwd would in a pass of its own (bit for bit: relu_grad's arithmetic).
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                    const PoolGeom& g);
+                    const PoolGeom& g, const float* relu_bottom = nullptr);
 void avepool_fwd(float* top, const float* bottom, const PoolGeom& g);
 void avepool_bwd(float* bottom_diff, const float* top_diff, const PoolGeom& g);
 
@@ -145,6 +147,10 @@ void avepool_bwd(float* bottom_diff, const float* top_diff, const PoolGeom& g);
 void relu_fwd(float* top, const float* bottom, int64_t count, float slope);
 void relu_bwd(float* bottom_diff, const float* top_diff, const float* bottom, int64_t count,
               float slope);
+// The ReLU's gradient of dy at input x, Caffe's form (a NaN input passes no gradient).
+inline float relu_grad(float dy, float x, float slope) {
+  return dy * (static_cast<float>(x > 0.0f) + slope * static_cast<float>(x <= 0.0f));
+}
 void set(float* y, float value, int64_t count);
 void copy(float* y, const float* x, int64_t count);
 void axpby(float* y, float alpha, const float* x, float beta, int64_t count);

@@ -145,7 +145,7 @@ void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom&
 }
 
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                    const PoolGeom& g) {
+                    const PoolGeom& g, const float* relu_bottom) {
   const int64_t planes = g.n * g.c;
   const int64_t plane_in = g.h * g.w;
   const int64_t plane_out = g.oh * g.ow;
@@ -163,6 +163,12 @@ int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* ma
         out[at] += in[q];
       else if (at != -1)
         ++bad;
+    }
+    if (relu_bottom != nullptr) {  // the plane is still in cache: no pass of its own
+      const float* x = relu_bottom + p * plane_in;
+      const float slope = 0.0f;
+#pragma omp simd
+      for (int64_t i = 0; i < plane_in; ++i) out[i] = relu_grad(out[i], x[i], slope);
     }
   }
   return bad;

@@ -1,8 +1,10 @@
 // test_pooling.cpp: MAX and AVE pooling, forward against a naive reference of Caffe's
 // definition, backward against the naive reference and against central finite
-// differences of sum(top * r). Shapes use Caffe's ceil-mode output size, so the last
-// window hangs over the bottom/right edge.
+// differences of sum(top * r); MAX backward with the ReLU's backward fused, against the
+// two calls. Shapes use Caffe's ceil-mode output size, so the last window hangs over the
+// bottom/right edge.
 #include <cfloat>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -120,6 +122,21 @@ static void check_pool(Rng& rng, const Pool& g, bool grad) {
   for (size_t q = 0; q < mask.size(); ++q)
     want_dx[(q / (oh * ow)) * g.h * g.w + want_mask[q]] += r[q];
   all_close(std::string("maxpool bwd ") + what, dx.data(), want_dx.data(), dx.size(), 1e-6, 1e-6);
+  {
+    // With the ReLU's backward fused: bit for bit om_maxpool_bwd then om_relu_bwd (slope 0)
+    // in place, over ReLU inputs of both signs, zeros, -0 and NaN, and a NaN and an
+    // infinite top gradient.
+    std::vector<float> xr = rng.vec(g.in_size());
+    for (size_t i = 0; i < xr.size(); i += 7) xr[i] = (i / 7) % 3 == 0 ? 0.0f : (i / 7) % 3 == 1 ? -0.0f : std::nanf("");
+    std::vector<float> rr = r;
+    rr[0] = std::nanf("");
+    if (rr.size() > 1) rr[1] = INFINITY;
+    std::vector<float> fused(g.in_size(), 5.0f), twice(g.in_size(), 6.0f);
+    CHECK_OK(om_maxpool_bwd_relu(fused.data(), rr.data(), mask.data(), xr.data(), g.n, g.c, g.h, g.w, oh, ow));
+    CHECK_OK(om_maxpool_bwd(twice.data(), rr.data(), mask.data(), g.n, g.c, g.h, g.w, oh, ow));
+    CHECK_OK(om_relu_bwd(twice.data(), twice.data(), xr.data(), static_cast<int64_t>(twice.size()), 0.0f));
+    CHECK(std::memcmp(fused.data(), twice.data(), fused.size() * sizeof(float)) == 0);
+  }
   if (grad) {
     check_gradient(std::string("maxpool ") + what, x, dx, [&](const std::vector<float>& in) {
       std::vector<float> t(g.out_size());

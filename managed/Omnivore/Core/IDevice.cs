@@ -48,6 +48,14 @@ public partial interface IDevice : IDisposable
     // ---- pooling (mask holds 32-bit ints) ----
     void MaxPoolForward(DeviceBuffer top, DeviceBuffer mask, DeviceBuffer bottom, int n, in WindowGeometry g, int outH, int outW);
     void MaxPoolBackward(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, int n, in WindowGeometry g, int outH, int outW);
+    /// <summary>MaxPoolBackward, then the backward of an in-place ReLU (slope 0) whose output is the pooling's
+    /// bottom (reluBottom): bottomDiff *= (reluBottom > 0), Caffe's form. The CPU does both in one pass.</summary>
+    void MaxPoolBackwardRelu(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, DeviceBuffer reluBottom, int n, in WindowGeometry g,
+                             int outH, int outW)
+    {
+        MaxPoolBackward(bottomDiff, topDiff, mask, n, g, outH, outW);
+        ReluBackward(bottomDiff, bottomDiff, reluBottom, 0f);
+    }
     void AvePoolForward(DeviceBuffer top, DeviceBuffer bottom, int n, in WindowGeometry g, int outH, int outW);
     void AvePoolBackward(DeviceBuffer bottomDiff, DeviceBuffer topDiff, int n, in WindowGeometry g, int outH, int outW);
 

@@ -87,11 +87,20 @@ public sealed class PoolingLayer : Layer
             Device.AvePoolForward(top[0].Data, bottom[0].Data, n, _g, _outH, _outW);
     }
 
+    /// <summary>MAX pooling (the only kind a ReLU's backward fuses into).</summary>
+    public bool IsMax => _method == PoolMethod.Max;
+
+    /// <summary>Set by the net when the in-place ReLU just before (negative_slope 0) leaves its backward to this
+    /// layer (see Net.FusePoolingReluBackward): backward then also masks the bottom's gradient by bottom > 0.</summary>
+    public bool FusedReluBackward { get; set; }
+
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
         if (!propagateDown[0]) return;
         int n = bottom[0][0];
-        if (_method == PoolMethod.Max)
+        if (_method == PoolMethod.Max && FusedReluBackward)
+            Device.MaxPoolBackwardRelu(bottom[0].Diff, top[0].Diff, _mask!.Data, bottom[0].Data, n, _g, _outH, _outW);
+        else if (_method == PoolMethod.Max)
             Device.MaxPoolBackward(bottom[0].Diff, top[0].Diff, _mask!.Data, n, _g, _outH, _outW);
         else
             Device.AvePoolBackward(bottom[0].Diff, top[0].Diff, n, _g, _outH, _outW);

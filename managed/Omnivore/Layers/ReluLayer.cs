@@ -21,6 +21,10 @@ public sealed class ReluLayer : Layer
     /// rectified (see Net.FuseConvolutionRelu): forward then has nothing to do.</summary>
     public bool FusedIntoConvolution { get; set; }
 
+    /// <summary>Set by the net when the MAX pooling just after applies this layer's backward as it writes the
+    /// gradient (see Net.FusePoolingReluBackward): backward then has nothing to do.</summary>
+    public bool BackwardFusedIntoPooling { get; set; }
+
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         if (top[0] != bottom[0]) top[0].ReshapeLike(bottom[0]);
@@ -33,6 +37,6 @@ public sealed class ReluLayer : Layer
 
     public override void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
-        if (propagateDown[0]) Device.ReluBackward(bottom[0].Diff, top[0].Diff, bottom[0].Data, Slope);
+        if (propagateDown[0] && !BackwardFusedIntoPooling) Device.ReluBackward(bottom[0].Diff, top[0].Diff, bottom[0].Data, Slope);
     }
 }

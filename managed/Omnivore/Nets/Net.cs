@@ -154,6 +154,7 @@ public sealed partial class Net : IDisposable
         PruneLayersNotUnderLoss();
         if (Param.ForceBackward) ForceBackward();
         FuseConvolutionRelu();
+        FusePoolingReluBackward();
         OutputBlobs.AddRange(available.Distinct());
         foreach (var b in OutputBlobs) Log.Info($"This network produces output {b.Name}");
         Log.Info("Network initialization done.");
@@ -208,6 +209,28 @@ public sealed partial class Net : IDisposable
             conv.FusedRelu = true;
             relu.FusedIntoConvolution = true;
             Log.Info($"{relu.Name}: fused into {conv.Name} (the convolution writes its output rectified)");
+        }
+    }
+
+    /// <summary>
+    /// An in-place ReLU (negative_slope 0) followed at once by a MAX pooling that reads its blob
+    /// (CaffeNet's relu1/pool1, relu2/pool2, relu5/pool5; a blob with another reader goes through
+    /// an inserted Split layer instead, so the pooling is its last layer): the pooling's backward
+    /// masks the gradient it writes by blob > 0 while each plane is in cache, and the ReLU's backward
+    /// does nothing. Bit for bit the two passes: the pooling overwrites the blob's diff, and the ReLU
+    /// would then rewrite it in place from the same values. Only when both run backward.
+    /// </summary>
+    private void FusePoolingReluBackward()
+    {
+        for (int i = 0; i + 1 < _layers.Count; i++)
+        {
+            if (_layers[i] is not ReluLayer relu || _layers[i + 1] is not PoolingLayer pool || !pool.IsMax) continue;
+            var blob = _tops[i][0];
+            if (relu.NegativeSlope != 0 || _bottoms[i][0] != blob || _bottoms[i + 1][0] != blob) continue;
+            if (!_layerNeedBackward[i] || !_bottomNeedBackward[i][0] || !_layerNeedBackward[i + 1] || !_bottomNeedBackward[i + 1][0]) continue;
+            relu.BackwardFusedIntoPooling = true;
+            pool.FusedReluBackward = true;
+            Log.Info($"{relu.Name}: backward fused into {pool.Name} (the pooling writes its bottom's gradient masked)");
         }
     }
 
