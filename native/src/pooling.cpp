@@ -8,7 +8,8 @@
 // overwrite bottom_diff. Every (n, c) plane is an independent task. MAX forward runs
 // the windows that lie inside the image through a branch-free row kernel (specialised
 // for the common 2x2 and 3x3 stride-2 windows) and only the edge windows through the
-// clipped loop.
+// clipped loop; 2x2 stride-2 windows that tile the plane exactly (LeNet) go to
+// pooling_2x2.cpp's AVX-512 planes where the CPU has them, forward and backward.
 #include <algorithm>
 #include <cfloat>
 
@@ -126,12 +127,18 @@ OM_MAX_PLANE(max_plane_any_mask, 0, 0, 0, true)
 OM_MAX_PLANE(max_plane_any, 0, 0, 0, false)
 #undef OM_MAX_PLANE
 
+void max_plane_2x2(float* out, int32_t* idx, const float* in, const PoolGeom& g, const Interior&) {
+  maxpool_fwd_plane_2x2(out, idx, in, g);
+}
+
 }  // namespace
 
 void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
   const bool m = mask != nullptr;
   PlaneFn fn;
-  if (g.kh == 2 && g.kw == 2 && g.sw == 2)
+  if (tiles_2x2(g) && packed_supported())
+    fn = max_plane_2x2;
+  else if (g.kh == 2 && g.kw == 2 && g.sw == 2)
     fn = m ? max_plane_k2s2_mask : max_plane_k2s2;
   else if (g.kh == 3 && g.kw == 3 && g.sw == 2)
     fn = m ? max_plane_k3s2_mask : max_plane_k3s2;
@@ -150,19 +157,23 @@ int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* ma
   const int64_t plane_in = g.h * g.w;
   const int64_t plane_out = g.oh * g.ow;
   int64_t bad = 0;
+  // Rows of fewer than 8 outputs (LeNet's pool2: 4) were faster through the general loop.
+  const bool fast = halves_plane(g) && g.ow >= 8 && packed_supported();
 #pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g)) \
     reduction(+ : bad)
   for (int64_t p = 0; p < planes; ++p) {
     float* out = bottom_diff + p * plane_in;
     const float* in = top_diff + p * plane_out;
     const int32_t* idx = mask + p * plane_out;
-    std::fill(out, out + plane_in, 0.0f);
-    for (int64_t q = 0; q < plane_out; ++q) {
-      const int64_t at = idx[q];
-      if (at >= 0 && at < plane_in)
-        out[at] += in[q];
-      else if (at != -1)
-        ++bad;
+    if (!(fast && maxpool_bwd_plane_2x2(out, in, idx, g))) {
+      std::fill(out, out + plane_in, 0.0f);
+      for (int64_t q = 0; q < plane_out; ++q) {
+        const int64_t at = idx[q];
+        if (at >= 0 && at < plane_in)
+          out[at] += in[q];
+        else if (at != -1)
+          ++bad;
+      }
     }
     if (relu_bottom != nullptr) {  // the plane is still in cache: no pass of its own
       const float* x = relu_bottom + p * plane_in;

@@ -1,7 +1,7 @@
 // test_pooling.cpp: MAX and AVE pooling, forward against a naive reference of Caffe's
 // definition, backward against the naive reference and against central finite
 // differences of sum(top * r); MAX backward with the ReLU's backward fused, against the
-// two calls. Shapes use Caffe's ceil-mode output size, so the last window hangs over the
+// two calls; 2x2 stride-2 windows tiling the plane (AVX-512 path) at their edges. Shapes use Caffe's ceil-mode output size, so the last window hangs over the
 // bottom/right edge.
 #include <cfloat>
 #include <cstring>
@@ -203,9 +203,43 @@ static void check_special_values() {
   }
 }
 
+// 2x2 stride-2 windows tiling the plane exactly (pooling_2x2.cpp where AVX-512 is there):
+// ties (the first in scan order wins), -inf (mask -1), NaN, and a backward mask entry that
+// points into another window or is -1 (added where it points, as the general loop does).
+static void check_2x2_tiling_edges() {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int h = 4, w = 40, oh = 2, ow = 20;  // 20 outputs a row: a vector of 16 and 4
+  std::vector<float> x(h * w, 1.0f);
+  for (int i = 0; i < w; i += 6) x[i] = -inf, x[i + 1] = -inf, x[w + i] = -inf, x[w + i + 1] = -inf;
+  x[2] = nan;
+  x[3 * w + 9] = 3.0f;
+  x[2 * w + 8] = 3.0f;  // the same window: row 2 comes first
+  std::vector<float> top(oh * ow);
+  std::vector<int32_t> mask(oh * ow);
+  CHECK_OK(om_maxpool_fwd(top.data(), mask.data(), x.data(), 1, 1, h, w, oh, ow, 2, 2, 2, 2, 0, 0));
+  const Pool g{1, 1, h, w, 2, 2, 2, 2, 0, 0};
+  std::vector<float> want_top;
+  std::vector<int32_t> want_mask;
+  naive_max(g, x, want_top, want_mask);
+  all_close("maxpool 2x2 tiling edges mask", mask, want_mask, 0.0, 0.0);
+  all_close("maxpool 2x2 tiling edges top", top, want_top, 0.0, 0.0);
+  std::vector<float> dy(oh * ow);
+  for (int q = 0; q < oh * ow; ++q) dy[q] = 0.25f * static_cast<float>(q + 1);
+  mask[ow + 17] = 5;  // points into window (0, 2)
+  mask[3] = -1;
+  std::vector<double> want_dx(h * w, 0.0);
+  for (int q = 0; q < oh * ow; ++q)
+    if (mask[q] >= 0) want_dx[mask[q]] += dy[q];
+  std::vector<float> dx(h * w, 9.0f);
+  CHECK_OK(om_maxpool_bwd(dx.data(), dy.data(), mask.data(), 1, 1, h, w, oh, ow));
+  all_close("maxpool 2x2 tiling bwd, mask outside its window", dx.data(), want_dx.data(), dx.size(), 0.0, 0.0);
+}
+
 int main() {
   Rng rng(7);
   check_ties();
+  check_2x2_tiling_edges();
   const Pool cases[] = {
       {2, 3, 6, 6, 2, 2, 2, 2, 0, 0},     // exact tiling
       {2, 2, 7, 7, 3, 3, 2, 2, 0, 0},     // ceil mode: last window overhangs, no pad
@@ -222,6 +256,9 @@ int main() {
     check_pool(rng, Pool{8, 16, 20, 19, 3, 3, 2, 2, 1, 0}, false);  // parallel path
     // The interior fast paths (2x2 and 3x3 stride 2, other windows) beside edge windows.
     check_pool(rng, Pool{4, 20, 24, 24, 2, 2, 2, 2, 0, 0}, false);  // LeNet pool1
+    check_pool(rng, Pool{4, 50, 8, 8, 2, 2, 2, 2, 0, 0}, false);    // LeNet pool2
+    check_pool(rng, Pool{2, 3, 6, 70, 2, 2, 2, 2, 0, 0}, false);    // 35 outputs a row: 16 + 16 + 3
+    check_pool(rng, Pool{3, 2, 2, 2, 2, 2, 2, 2, 0, 0}, true);      // one window a plane
     check_pool(rng, Pool{3, 5, 8, 9, 2, 2, 2, 2, 0, 0}, false);     // odd width: ceil overhang
     check_pool(rng, Pool{2, 7, 27, 27, 3, 3, 2, 2, 0, 0}, false);   // CaffeNet pool2
     check_pool(rng, Pool{2, 3, 13, 14, 3, 3, 2, 2, 0, 0}, false);   // overhang on the right
