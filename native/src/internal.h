@@ -140,9 +140,13 @@ void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom&
 // written, as relu_bwd would in a pass of its own (bit for bit: relu_grad's arithmetic).
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
                     const PoolGeom& g, const float* relu_bottom = nullptr);
-// pooling_2x2.cpp (AVX-512; call only when packed_supported()): 2x2 stride-2 windows that
+// pooling_512.cpp (AVX-512; call only when packed_supported()): 2x2 stride-2 windows that
 // tile the plane exactly, one plane per call; the backward returns false for a mask entry
-// outside its own window (the caller then runs its general loop on that plane).
+// outside its own window (the caller then runs its general loop on that plane). And the
+// outputs [ox_lo, ox_hi) of one output row of 3x3 stride-2 windows that lie inside the
+// image, the window rows starting at input row y0 (idx may be null).
+void max_row_3x3s2(float* out, int32_t* idx, const float* in, int64_t w, int64_t y0, int64_t ox_lo,
+                   int64_t ox_hi, int64_t pw);
 bool tiles_2x2(const PoolGeom& g);
 bool halves_plane(const PoolGeom& g);  // H = 2 OH and W = 2 OW (the backward's condition)
 void maxpool_fwd_plane_2x2(float* out, int32_t* idx, const float* in, const PoolGeom& g);

@@ -9,7 +9,8 @@
 // the windows that lie inside the image through a branch-free row kernel (specialised
 // for the common 2x2 and 3x3 stride-2 windows) and only the edge windows through the
 // clipped loop; 2x2 stride-2 windows that tile the plane exactly (LeNet) go to
-// pooling_2x2.cpp's AVX-512 planes where the CPU has them, forward and backward.
+// pooling_512.cpp's AVX-512 planes where the CPU has them, forward and backward, and
+// the interior rows of 3x3 stride-2 windows (CaffeNet) to its AVX-512 row kernel.
 #include <algorithm>
 #include <cfloat>
 
@@ -131,6 +132,20 @@ void max_plane_2x2(float* out, int32_t* idx, const float* in, const PoolGeom& g,
   maxpool_fwd_plane_2x2(out, idx, in, g);
 }
 
+// 3x3 stride-2 windows: the edge windows as max_plane, the interior rows by AVX-512.
+void max_plane_3x3s2_512(float* out, int32_t* idx, const float* in, const PoolGeom& g, const Interior& r) {
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    if (oy < r.oy_lo || oy >= r.oy_hi) {
+      for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+      continue;
+    }
+    for (int64_t ox = 0; ox < r.ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
+    max_row_3x3s2(out + oy * g.ow, idx != nullptr ? idx + oy * g.ow : nullptr, in, g.w, oy * g.sh - g.ph, r.ox_lo,
+                  r.ox_hi, g.pw);
+    for (int64_t ox = r.ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
+  }
+}
+
 }  // namespace
 
 void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g) {
@@ -140,6 +155,8 @@ void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom&
     fn = max_plane_2x2;
   else if (g.kh == 2 && g.kw == 2 && g.sw == 2)
     fn = m ? max_plane_k2s2_mask : max_plane_k2s2;
+  else if (g.kh == 3 && g.kw == 3 && g.sw == 2 && packed_supported() && g.h * g.w <= INT32_MAX)
+    fn = max_plane_3x3s2_512;
   else if (g.kh == 3 && g.kw == 3 && g.sw == 2)
     fn = m ? max_plane_k3s2_mask : max_plane_k3s2;
   else

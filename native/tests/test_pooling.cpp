@@ -203,7 +203,7 @@ static void check_special_values() {
   }
 }
 
-// 2x2 stride-2 windows tiling the plane exactly (pooling_2x2.cpp where AVX-512 is there):
+// 2x2 stride-2 windows tiling the plane exactly (pooling_512.cpp where AVX-512 is there):
 // ties (the first in scan order wins), -inf (mask -1), NaN, and a backward mask entry that
 // points into another window or is -1 (added where it points, as the general loop does).
 static void check_2x2_tiling_edges() {
@@ -236,8 +236,25 @@ static void check_2x2_tiling_edges() {
   all_close("maxpool 2x2 tiling bwd, mask outside its window", dx.data(), want_dx.data(), dx.size(), 0.0, 0.0);
 }
 
+// Many ties (values 0 and 1 only) under 3x3 stride-2 windows, rows of more than 16
+// outputs (the AVX-512 row kernel's vectors of 16 and a tail), with and without padding.
+static void check_3x3_ties(Rng& rng) {
+  for (int pad : {0, 1}) {
+    const Pool g{2, 2, 9, 41, 3, 3, 2, 2, pad, pad};
+    std::vector<float> x(g.in_size());
+    for (auto& v : x) v = (rng.gen() % 3 == 0) ? 1.0f : 0.0f;
+    std::vector<float> top(g.out_size()), want_top;
+    std::vector<int32_t> mask(g.out_size()), want_mask;
+    CHECK_OK(om_maxpool_fwd(top.data(), mask.data(), x.data(), g.n, g.c, g.h, g.w, g.oh(), g.ow(), 3, 3, 2, 2, pad, pad));
+    naive_max(g, x, want_top, want_mask);
+    all_close(pad ? "maxpool 3x3 ties mask, pad 1" : "maxpool 3x3 ties mask", mask, want_mask, 0.0, 0.0);
+    all_close(pad ? "maxpool 3x3 ties top, pad 1" : "maxpool 3x3 ties top", top, want_top, 0.0, 0.0);
+  }
+}
+
 int main() {
   Rng rng(7);
+  check_3x3_ties(rng);
   check_ties();
   check_2x2_tiling_edges();
   const Pool cases[] = {
@@ -261,6 +278,7 @@ int main() {
     check_pool(rng, Pool{3, 2, 2, 2, 2, 2, 2, 2, 0, 0}, true);      // one window a plane
     check_pool(rng, Pool{3, 5, 8, 9, 2, 2, 2, 2, 0, 0}, false);     // odd width: ceil overhang
     check_pool(rng, Pool{2, 7, 27, 27, 3, 3, 2, 2, 0, 0}, false);   // CaffeNet pool2
+    check_pool(rng, Pool{1, 3, 55, 55, 3, 3, 2, 2, 0, 0}, false);   // CaffeNet pool1: 27 a row, 16 + 11
     check_pool(rng, Pool{2, 3, 13, 14, 3, 3, 2, 2, 0, 0}, false);   // overhang on the right
     check_pool(rng, Pool{2, 3, 15, 15, 3, 3, 2, 2, 1, 1}, false);   // padded 3x3/2
     check_pool(rng, Pool{2, 3, 11, 12, 3, 2, 3, 2, 0, 1}, false);   // generic interior kernel

@@ -1,7 +1,8 @@
-// pooling_2x2.cpp: MAX pooling, 2x2 windows at stride 2 that tile the plane exactly
-// (H = 2 OH, W = 2 OW, no padding: LeNet's pool1 and pool2), one plane per call, with
-// AVX-512. pooling.cpp calls these when om::packed_supported() and falls back to its
-// general loops otherwise; the results are the same bit for bit (compares and selects).
+// pooling_512.cpp: MAX pooling with AVX-512 for the common windows: 2x2 at stride 2 tiling
+// the plane exactly (H = 2 OH, W = 2 OW, no padding: LeNet's pool1 and pool2), one plane
+// per call, and the interior of a row of 3x3 windows at stride 2 (CaffeNet's pool1, pool2,
+// pool5). pooling.cpp calls these when om::packed_supported() and its general loops
+// otherwise; the results are the same bit for bit (compares and selects).
 //
 // Forward: per output row, 16 outputs at a time, the two input rows' 32 values are split
 // into even and odd columns by permutes, and the four candidates are taken in Caffe's scan
@@ -106,6 +107,34 @@ bool maxpool_bwd_plane_2x2(float* out, const float* in, const int32_t* idx, cons
   return true;
 }
 
+void max_row_3x3s2(float* out, int32_t* idx, const float* in, int64_t w, int64_t y0, int64_t ox_lo,
+                   int64_t ox_hi, int64_t pw) {
+  const __m512i lane = lanes(), ev = evens(), od = odds();
+  const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  for (int64_t ox0 = ox_lo; ox0 < ox_hi; ox0 += 16) {
+    const int64_t n = std::min<int64_t>(16, ox_hi - ox0), c0 = 2 * ox0 - pw, cols = 2 * (n - 1) + 3;
+    const __mmask16 m = first_lanes(n), l0 = first_lanes(cols), l1 = first_lanes(cols > 16 ? cols - 16 : 0),
+                    l2 = first_lanes(cols > 32 ? cols - 32 : 0);
+    const __m512i at0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(y0 * w + c0)), _mm512_slli_epi32(lane, 1));
+    __m512 best = _mm512_set1_ps(-FLT_MAX);
+    __m512i at = _mm512_set1_epi32(-1);
+    for (int64_t r = 0; r < 3; ++r) {
+      const float* row = in + (y0 + r) * w + c0;
+      const __m512 v0 = _mm512_maskz_loadu_ps(l0, row), v1 = _mm512_maskz_loadu_ps(l1, row + 16);
+      const __m512 v2 = _mm512_maskz_loadu_ps(l2, row + 32);
+      const __m512 e = _mm512_permutex2var_ps(v0, ev, v1);
+      const __m512 c[3] = {e, _mm512_permutex2var_ps(v0, od, v1), _mm512_permutex2var_ps(e, next, v2)};
+      for (int j = 0; j < 3; ++j) {  // columns 2 ox - pw + j, left to right
+        const __mmask16 gt = _mm512_cmp_ps_mask(c[j], best, _CMP_GT_OQ);
+        best = _mm512_mask_mov_ps(best, gt, c[j]);
+        at = _mm512_mask_mov_epi32(at, gt, _mm512_add_epi32(at0, _mm512_set1_epi32(static_cast<int32_t>(r * w + j))));
+      }
+    }
+    _mm512_mask_storeu_ps(out + ox0, m, best);
+    if (idx != nullptr) _mm512_mask_storeu_epi32(idx + ox0, m, at);
+  }
+}
+
 }  // namespace om
 
 #pragma GCC pop_options
@@ -117,6 +146,7 @@ bool halves_plane(const PoolGeom&) { return false; }
 bool tiles_2x2(const PoolGeom&) { return false; }
 void maxpool_fwd_plane_2x2(float*, int32_t*, const float*, const PoolGeom&) {}
 bool maxpool_bwd_plane_2x2(float*, const float*, const int32_t*, const PoolGeom&) { return false; }
+void max_row_3x3s2(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t) {}
 }  // namespace om
 
 #endif  // OM_PACKED_ENGINE
