@@ -66,13 +66,38 @@ inline void kernel_rows(int64_t kc, const float* const* r, const float* panel, f
   }
 }
 
+// The shapes these paths take: 1 to 64 rows of A, at least min_n columns of C, k >= 64, and
+// B of at least 2^20 elements (smaller products stay with OpenBLAS).
+bool takes(int64_t m, int64_t n, int64_t k, int64_t min_n) {
+  return packed_supported() && m >= 1 && m <= kMaxRows && n >= min_n && k >= 64 && n * k >= (int64_t{1} << 20);
+}
+
+// A's rows in tiles of `width`, interleaved: dst[t][q][i] = scale * a[(width t + i) * lda + q]
+// for the ceil(m / width) tiles, rows past m zero.
+void pack_rows(float* dst, const float* a, int64_t lda, int64_t m, int64_t k, int64_t width, float scale, int team) {
+  const int64_t tiles = ceil_div(m, width);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(team) if (team > 1)
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t q0 = 0; q0 < k; q0 += 256) {
+      const int64_t q1 = std::min(k, q0 + 256);
+      for (int64_t i = 0; i < width; ++i) {
+        const int64_t row = t * width + i;
+        float* d = dst + (t * k + q0) * width + i;
+        if (row >= m) {
+          for (int64_t q = q0; q < q1; ++q, d += width) *d = 0.0f;
+          continue;
+        }
+        const float* src = a + row * lda;
+        for (int64_t q = q0; q < q1; ++q, d += width) *d = scale * src[q];
+      }
+    }
+}
+
 // Buffers of the calling thread, kept between calls (a fresh allocation of megabytes per
 // call would fault its pages in every time).
-std::vector<float>& panels_buffer() {
-  static thread_local std::vector<float> v;
-  return v;
-}
-std::vector<float>& staging_buffer() {
+// (Id: 0 A's panels or tiles, 1 the staging of C, 2 the copied block of B.)
+template <int Id>
+std::vector<float>& buffer() {
   static thread_local std::vector<float> v;
   return v;
 }
@@ -81,11 +106,10 @@ std::vector<float>& staging_buffer() {
 
 bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (!packed_supported() || m < 1 || m > kMaxRows || n < 4 * MR || k < 64 || n * k < (int64_t{1} << 20))
-    return false;
+  if (!takes(m, n, k, 4 * MR)) return false;
   const int64_t np = ceil_div(m, NR), tiles = ceil_div(n, MR);
-  std::vector<float>& pv = panels_buffer();
-  std::vector<float>& sv = staging_buffer();
+  std::vector<float>& pv = buffer<0>();
+  std::vector<float>& sv = buffer<1>();
   pv.resize(static_cast<size_t>(np * k * NR));
   sv.resize(static_cast<size_t>(tiles * np * MR * NR));
   float* panels = pv.data();
@@ -93,21 +117,7 @@ bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float*
   const int team = threads();
   const bool par = team > 1;
   // A transposed: panels[p][q][l] = a[(32p + l) * lda + q], rows past m zero.
-#pragma omp parallel for collapse(2) schedule(static) num_threads(team) if (par)
-  for (int64_t p = 0; p < np; ++p)
-    for (int64_t q0 = 0; q0 < k; q0 += 256) {
-      const int64_t q1 = std::min(k, q0 + 256);
-      for (int64_t l = 0; l < NR; ++l) {
-        const int64_t row = p * NR + l;
-        float* dst = panels + (p * k + q0) * NR + l;
-        if (row >= m) {
-          for (int64_t q = q0; q < q1; ++q, dst += NR) *dst = 0.0f;
-          continue;
-        }
-        const float* src = a + row * lda;
-        for (int64_t q = q0; q < q1; ++q, dst += NR) *dst = src[q];
-      }
-    }
+  pack_rows(panels, a, lda, m, k, NR, 1.0f, team);
   // Each thread its share of B's 12-row tiles, over all of k in blocks.
 #pragma omp parallel num_threads(team) if (par)
   {
@@ -178,44 +188,24 @@ void pack_b_block(float* bp, const float* b, int64_t ldb, int64_t k0, int64_t kb
     }
   }
 }
-
-std::vector<float>& b_block_buffer() {
-  static thread_local std::vector<float> v;
-  return v;
-}
 }  // namespace
 
 bool small_m_sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                       const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (!packed_supported() || m < 1 || m > kMaxRows || n < 2 * NR || k < 64 || n * k < (int64_t{1} << 20))
-    return false;
+  if (!takes(m, n, k, 2 * NR)) return false;
   const int64_t tiles = ceil_div(m, kRows), panels = ceil_div(n, NR);
-  std::vector<float>& av = panels_buffer();
+  std::vector<float>& av = buffer<0>();
   av.resize(static_cast<size_t>(tiles * k * kRows));
   float* ap = av.data();
   const int team = threads();
   const bool par = team > 1;
-  // A in 8-row tiles: ap[t][q][i] = alpha * a[(8t + i) * lda + q], rows past m zero.
-#pragma omp parallel for collapse(2) schedule(static) num_threads(team) if (par)
-  for (int64_t t = 0; t < tiles; ++t)
-    for (int64_t q0 = 0; q0 < k; q0 += 256) {
-      const int64_t q1 = std::min(k, q0 + 256);
-      for (int64_t i = 0; i < kRows; ++i) {
-        const int64_t row = t * kRows + i;
-        float* dst = ap + (t * k + q0) * kRows + i;
-        if (row >= m) {
-          for (int64_t q = q0; q < q1; ++q, dst += kRows) *dst = 0.0f;
-          continue;
-        }
-        const float* src = a + row * lda;
-        for (int64_t q = q0; q < q1; ++q, dst += kRows) *dst = alpha * src[q];
-      }
-    }
+  // A in 8-row tiles, alpha folded in: ap[t][q][i] = alpha * a[(8t + i) * lda + q].
+  pack_rows(ap, a, lda, m, k, kRows, alpha, team);
 #pragma omp parallel num_threads(team) if (par)
   {
     const int64_t parts = omp_get_num_threads(), part = omp_get_thread_num();
     const int64_t p0 = panels * part / parts, p1 = panels * (part + 1) / parts;
-    std::vector<float>& bv = b_block_buffer();
+    std::vector<float>& bv = buffer<2>();
     bv.resize(static_cast<size_t>(kKb * kNb * NR));
     float* bp = bv.data();
     for (int64_t pb = p0; pb < p1; pb += kNb) {

@@ -39,6 +39,24 @@ static void run_case(Rng& rng, int ta, int tb, int m, int n, int k, int pad, flo
   all_close(what, c.data(), want.data(), c.size(), 1e-4, 1e-4);
 }
 
+// A * op(B) with beta 0 over a C of NaN: C is not read (no NaN comes through), as in BLAS;
+// and the same product on 1 and 2 threads gives the same bits.
+static void beta0_over_nan(Rng& rng, bool tb, int m, int n, int k) {
+  const int ldb = tb ? k : n;
+  std::vector<float> a = rng.vec(static_cast<size_t>(m) * k), b = rng.vec(static_cast<size_t>(n) * k);
+  std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
+  std::vector<double> want(c.size(), 0.0);
+  naive_gemm(false, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, want, n);
+  CHECK_OK(om_sgemm(0, tb, m, n, k, 1.0f, a.data(), k, b.data(), ldb, 0.0f, c.data(), n));
+  all_close(tb ? "sgemm small-batch A * B^T, beta 0 over NaN" : "sgemm small-batch A * B, beta 0 over NaN", c.data(),
+            want.data(), c.size(), 1e-4, 1e-4);
+  std::vector<float> c1(c.size());
+  CHECK_OK(om_set_num_threads(1));
+  CHECK_OK(om_sgemm(0, tb, m, n, k, 1.0f, a.data(), k, b.data(), ldb, 0.0f, c1.data(), n));
+  CHECK_OK(om_set_num_threads(2));
+  CHECK(std::memcmp(c1.data(), c.data(), c.size() * sizeof(float)) == 0);
+}
+
 int main() {
   Rng rng(1234);
   CHECK_OK(om_set_num_threads(2));
@@ -59,16 +77,7 @@ int main() {
   run_case(rng, 0, 1, 1, 517, 2100, 1, 1.0f, -0.5f);
   run_case(rng, 0, 1, 64, 60, 17480, 0, -1.0f, 0.0f);
   run_case(rng, 0, 1, 65, 90, 11700, 2, 1.0f, 0.0f);  // past 64 rows: OpenBLAS
-  {
-    // beta 0: C is not read (NaN there must not come through), as in BLAS.
-    const int m = 33, n = 64, k = 16400;
-    std::vector<float> a = rng.vec(static_cast<size_t>(m) * k), b = rng.vec(static_cast<size_t>(n) * k);
-    std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
-    std::vector<double> want(c.size(), 0.0);
-    naive_gemm(false, true, m, n, k, 1.0f, a, k, b, k, 0.0f, want, n);
-    CHECK_OK(om_sgemm(0, 1, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n));
-    all_close("sgemm small-batch path, beta 0 over NaN", c.data(), want.data(), c.size(), 1e-4, 1e-4);
-  }
+  beta0_over_nan(rng, true, 33, 64, 16400);
   // The small-batch path A * B (B not transposed: an InnerProduct's data gradient): rows of
   // A below, at and past one 8-row tile and 64 (OpenBLAS), n not a multiple of the 32-column
   // panels or of the 8-panel blocks, k not a multiple of the 256-row blocks, padded
@@ -79,21 +88,7 @@ int main() {
   run_case(rng, 0, 0, 8, 520, 2050, 0, 1.0f, 2.0f);
   run_case(rng, 0, 0, 63, 2049, 513, 2, 0.25f, 0.0f);
   run_case(rng, 0, 0, 65, 1030, 1030, 0, 1.0f, 0.0f);  // past 64 rows: OpenBLAS
-  {
-    const int m = 17, n = 1100, k = 1000;  // beta 0 over NaN: C is not read
-    std::vector<float> a = rng.vec(static_cast<size_t>(m) * k), b = rng.vec(static_cast<size_t>(k) * n);
-    std::vector<float> c(static_cast<size_t>(m) * n, std::nanf(""));
-    std::vector<double> want(c.size(), 0.0);
-    naive_gemm(false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, want, n);
-    CHECK_OK(om_sgemm(0, 0, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n));
-    all_close("sgemm small-batch A * B, beta 0 over NaN", c.data(), want.data(), c.size(), 1e-4, 1e-4);
-    // The same product on 1 and 2 threads: bit for bit.
-    std::vector<float> c1(c.size());
-    CHECK_OK(om_set_num_threads(1));
-    CHECK_OK(om_sgemm(0, 0, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c1.data(), n));
-    CHECK_OK(om_set_num_threads(2));
-    CHECK(std::memcmp(c1.data(), c.data(), c.size() * sizeof(float)) == 0);
-  }
+  beta0_over_nan(rng, false, 17, 1100, 1000);
   // m or n = 0: nothing to do, NULL matrices allowed.
   CHECK_OK(om_sgemm(0, 0, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5));
   return finish("test_sgemm");
