@@ -96,8 +96,10 @@ bool maxpool_bwd_plane_2x2(float* out, const float* in, const int32_t* idx, cons
       const __mmask16 e11 = _mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(at0, _mm512_set1_epi32(static_cast<int32_t>(w + 1))));
       const __mmask16 none = _mm512_cmpeq_epi32_mask(at, _mm512_set1_epi32(-1));
       if ((m & ~(e00 | e01 | e10 | e11 | none)) != 0) return false;
-      const __m512 v00 = _mm512_maskz_mov_ps(e00, dy), v01 = _mm512_maskz_mov_ps(e01, dy);
-      const __m512 v10 = _mm512_maskz_mov_ps(e10, dy), v11 = _mm512_maskz_mov_ps(e11, dy);
+      // 0 + dy, as the general loop's fill and += give (a -0 gradient becomes +0 there too).
+      const __m512 zero = _mm512_setzero_ps();
+      const __m512 v00 = _mm512_add_ps(zero, _mm512_maskz_mov_ps(e00, dy)), v01 = _mm512_add_ps(zero, _mm512_maskz_mov_ps(e01, dy));
+      const __m512 v10 = _mm512_add_ps(zero, _mm512_maskz_mov_ps(e10, dy)), v11 = _mm512_add_ps(zero, _mm512_maskz_mov_ps(e11, dy));
       _mm512_mask_storeu_ps(r0 + 2 * ox0, lo, _mm512_permutex2var_ps(v00, il, v01));
       _mm512_mask_storeu_ps(r0 + 2 * ox0 + 16, hi, _mm512_permutex2var_ps(v00, ih, v01));
       _mm512_mask_storeu_ps(r1 + 2 * ox0, lo, _mm512_permutex2var_ps(v10, il, v11));

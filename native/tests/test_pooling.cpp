@@ -228,12 +228,20 @@ static void check_2x2_tiling_edges() {
   for (int q = 0; q < oh * ow; ++q) dy[q] = 0.25f * static_cast<float>(q + 1);
   mask[ow + 17] = 5;  // points into window (0, 2)
   mask[3] = -1;
+  dy[7] = -0.0f;  // the general loop gives 0 + -0 = +0
   std::vector<double> want_dx(h * w, 0.0);
   for (int q = 0; q < oh * ow; ++q)
     if (mask[q] >= 0) want_dx[mask[q]] += dy[q];
   std::vector<float> dx(h * w, 9.0f);
   CHECK_OK(om_maxpool_bwd(dx.data(), dy.data(), mask.data(), 1, 1, h, w, oh, ow));
   all_close("maxpool 2x2 tiling bwd, mask outside its window", dx.data(), want_dx.data(), dx.size(), 0.0, 0.0);
+  // Bit for bit the general loop (fill with +0, add each gradient where its entry points).
+  mask[ow + 17] = want_mask[ow + 17];  // back inside its window: the fast path runs
+  std::vector<float> want_bits(h * w, 0.0f);
+  for (int q = 0; q < oh * ow; ++q)
+    if (mask[q] >= 0) want_bits[mask[q]] += dy[q];
+  CHECK_OK(om_maxpool_bwd(dx.data(), dy.data(), mask.data(), 1, 1, h, w, oh, ow));
+  CHECK(std::memcmp(dx.data(), want_bits.data(), dx.size() * sizeof(float)) == 0);
 }
 
 // Many ties (values 0 and 1 only) under 3x3 stride-2 windows, rows of more than 16
