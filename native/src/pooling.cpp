@@ -96,20 +96,28 @@ inline Interior interior(const PoolGeom& g) {
   return r;
 }
 
-template <int KH, int KW, int SW, bool kMask>
-inline void max_plane(float* out, int32_t* idx, const float* in, const PoolGeom& g,
-                      const Interior& r) {
+// One plane: the edge windows through max_clipped, the interior of each row through
+// row(out_row, idx_row, y0) (outputs [r.ox_lo, r.ox_hi), window rows from input row y0).
+template <class Row>
+inline void max_plane_rows(float* out, int32_t* idx, const float* in, const PoolGeom& g,
+                           const Interior& r, Row&& row) {
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     if (oy < r.oy_lo || oy >= r.oy_hi) {
       for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
       continue;
     }
     for (int64_t ox = 0; ox < r.ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
-    max_row_interior<KH, KW, SW, kMask>(out + oy * g.ow, kMask ? idx + oy * g.ow : nullptr, in,
-                                        g.w, oy * g.sh - g.ph, r.ox_lo, r.ox_hi, g.pw, g.kh,
-                                        g.kw, g.sw);
+    row(out + oy * g.ow, idx != nullptr ? idx + oy * g.ow : nullptr, oy * g.sh - g.ph);
     for (int64_t ox = r.ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
   }
+}
+
+template <int KH, int KW, int SW, bool kMask>
+inline void max_plane(float* out, int32_t* idx, const float* in, const PoolGeom& g,
+                      const Interior& r) {
+  max_plane_rows(out, kMask ? idx : nullptr, in, g, r, [&](float* o, int32_t* i, int64_t y0) {
+    max_row_interior<KH, KW, SW, kMask>(o, i, in, g.w, y0, r.ox_lo, r.ox_hi, g.pw, g.kh, g.kw, g.sw);
+  });
 }
 
 // One plane per call, compiled for AVX2 and the baseline ISA (same results: compares and
@@ -134,16 +142,9 @@ void max_plane_2x2(float* out, int32_t* idx, const float* in, const PoolGeom& g,
 
 // 3x3 stride-2 windows: the edge windows as max_plane, the interior rows by AVX-512.
 void max_plane_3x3s2_512(float* out, int32_t* idx, const float* in, const PoolGeom& g, const Interior& r) {
-  for (int64_t oy = 0; oy < g.oh; ++oy) {
-    if (oy < r.oy_lo || oy >= r.oy_hi) {
-      for (int64_t ox = 0; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
-      continue;
-    }
-    for (int64_t ox = 0; ox < r.ox_lo; ++ox) max_clipped(out, idx, in, g, oy, ox);
-    max_row_3x3s2(out + oy * g.ow, idx != nullptr ? idx + oy * g.ow : nullptr, in, g.w, oy * g.sh - g.ph, r.ox_lo,
-                  r.ox_hi, g.pw);
-    for (int64_t ox = r.ox_hi; ox < g.ow; ++ox) max_clipped(out, idx, in, g, oy, ox);
-  }
+  max_plane_rows(out, idx, in, g, r, [&](float* o, int32_t* i, int64_t y0) {
+    max_row_3x3s2(o, i, in, g.w, y0, r.ox_lo, r.ox_hi, g.pw);
+  });
 }
 
 }  // namespace
