@@ -94,6 +94,14 @@ void run_case(const Ref& r, unsigned seed) {
   }
   // The packed engine (printed as plan Px0), where the CPU has AVX-512.
   if (om_conv_packed_supported() != 1) return;
+  // Outputs and data gradients of 1 partition, which 2 and 3 (chunks taken by whichever
+  // thread is free) must give bit for bit.
+  std::vector<float> top1, bd1;
+  const auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b, const char* what, int p) {
+    if (a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0) return;
+    std::fprintf(stderr, "packed %s plan %d: not bit for bit the 1-partition result\n", what, p);
+    ++g_failures;
+  };
   for (const int p : {1, 2, 3}) {
     int64_t ws_n = -1;
     CHECK_OK(om_conv_packed_workspace_floats(&ws_n, &r.s, p));
@@ -103,6 +111,8 @@ void run_case(const Ref& r, unsigned seed) {
     CHECK_OK(om_conv_packed_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(),
                                     ws_n, r.n, &r.s, p));
     check_close(got, top, "packed forward", p, 0);
+    if (p == 1) top1 = got;
+    else same_bits(got, top1, "forward", p);
     {
       // Fused ReLU: bit for bit the packed forward followed by x > 0 ? x : 0 * x.
       std::vector<float> fused(r.out(), 5.0f);
@@ -120,6 +130,8 @@ void run_case(const Ref& r, unsigned seed) {
     CHECK_OK(om_conv_packed_backward(gbd.data(), gwd.data(), gbias.data(), top_diff.data(),
                                      bottom.data(), w.data(), ws.data(), ws_n, r.n, &r.s, p));
     check_close(gbd, bd, "packed bottom diff", p, 0);
+    if (p == 1) bd1 = gbd;
+    else same_bits(gbd, bd1, "bottom diff", p);
     check_close(gwd, wd, "packed weight diff", p, 0);
     check_close(gbias, biasd, "packed bias diff", p, 0);
     std::vector<float> gwd2(w0);
@@ -164,6 +176,10 @@ int main() {
   run_case({2, {2, 40, 70, 3, 3, 1, 1, 2, 2, 1, 1, 5, 1}}, 16);
   // Panels over 3+ images (25 outputs each) with K 288: sums staged over two row blocks.
   run_case({4, {32, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 14, 1}}, 14);
+  // Enough panels for several chunks per pass: a stride-1 layer (its data gradient the
+  // transposed convolution, 18 panels) and a strided one over 6 images (added into them).
+  run_case({4, {64, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1}}, 17);
+  run_case({6, {3, 33, 31, 3, 3, 1, 1, 2, 2, 1, 1, 8, 1}}, 18);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4
