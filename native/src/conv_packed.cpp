@@ -34,10 +34,10 @@
 
 #if OM_PACKED_ENGINE
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <omp.h>
 
+#include "chunks.h"
 #include "packed_kernel.h"
 #include "packed_panels.h"
 
@@ -109,40 +109,21 @@ inline int team_of(int64_t p) { return static_cast<int>(std::min<int64_t>(p, thr
 inline int64_t share(int64_t total, int64_t part, int64_t p) { return total * part / p; }
 
 // The passes without a sum across partitions (forward, data gradient) hand out their
-// work in chunks to the threads as they come free, each thread working in its own
-// partition's workspace. With an even split the faster core waited for the slower: on
-// this shared 2-core machine the two partitions of CaffeNet's convolutions (b64) ended
-// 8-9% of their time apart, 3% with chunks. Every output element is computed by one kernel
-// chain whose order does not depend on where a chunk starts (forward), or chunks are
-// whole images, each summed alone (the data gradient added into images), so the results
-// do not depend on the scheduling.
-//
-// Guided chunks: a quarter of what is left (with two threads), at least `least` units, so
-// the first chunks are long (cache reuse, few starts) and the last short (even ends).
-// Called by every thread of a parallel region; body(part, lo, hi) gets units [lo, hi).
-template <class Body>
-void take_chunks(std::atomic<int64_t>& next, int64_t units, int64_t least, Body&& body) {
-  const int64_t team = omp_get_num_threads(), part = omp_get_thread_num();
-  for (;;) {
-    int64_t lo = next.load(std::memory_order_relaxed), take = 0;
-    do {
-      const int64_t left = units - lo;
-      if (left <= 0) return;
-      take = std::min(left, std::max(least, left / (2 * team)));
-    } while (!next.compare_exchange_weak(lo, lo + take, std::memory_order_relaxed));
-    body(part, lo, lo + take);
-  }
-}
+// work in chunks (take_chunks, chunks.h) to the threads as they come free, each thread
+// working in its own partition's workspace. With an even split the faster core waited for
+// the slower: on this shared 2-core machine the two partitions of CaffeNet's convolutions
+// (b64) ended 8-9% of their time apart, 3% with chunks. Every output element is computed
+// by one kernel chain whose order does not depend on where a chunk starts (forward), or
+// chunks are whole images, each summed alone (the data gradient added into images), so
+// the results do not depend on the scheduling.
 
 // Output columns [0, cols) for body(part, lo, hi) in guided chunks of whole panels (at
 // least a block of kMacro), on the partitions' threads.
 template <class Body>
 void for_columns(int64_t p, int64_t cols, Body&& body) {
   const int64_t panels = ceil_div(cols, NR);
-  const auto run = [&](int64_t part, int64_t lo, int64_t hi) { body(part, lo * NR, std::min(cols, hi * NR)); };
-  std::atomic<int64_t> next{0};
-#pragma omp parallel num_threads(team_of(p)) if (p > 1)
-  take_chunks(next, panels, kMacro, run);
+  for_chunks(team_of(p), panels, kMacro,
+             [&](int64_t part, int64_t lo, int64_t hi) { body(part, lo * NR, std::min(cols, hi * NR)); });
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 // (CPU time, best of 5, alternating).
 //
 // Each element of C is summed by one thread in a fixed order (k ascending, in blocks of
-// kKc), so the result does not depend on the thread count. Threads split B's rows.
+// kKc), so the result does not depend on the thread count. Chunks of B's rows go to the threads as they come free (chunks.h).
 // Compiled for AVX-512 (the pragma below) and used only when om::packed_supported().
 #include "internal.h"
 
@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "chunks.h"
 #include "packed_kernel.h"
 
 #pragma GCC push_options
@@ -118,11 +119,9 @@ bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float*
   const bool par = team > 1;
   // A transposed: panels[p][q][l] = a[(32p + l) * lda + q], rows past m zero.
   pack_rows(panels, a, lda, m, k, NR, 1.0f, team);
-  // Each thread its share of B's 12-row tiles, over all of k in blocks.
-#pragma omp parallel num_threads(team) if (par)
-  {
-    const int64_t parts = omp_get_num_threads(), part = omp_get_thread_num();
-    const int64_t t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
+  // Chunks of B's 12-row tiles for the threads as they come free (chunks.h), each over
+  // all of k in blocks.
+  for_chunks(team, tiles, 8, [&](int, int64_t t0, int64_t t1) {
     const float* r[MR];
     for (int64_t q0 = 0; q0 < k; q0 += kKc) {
       const int64_t kc = std::min(kKc, k - q0);
@@ -133,7 +132,7 @@ bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float*
           kernel_rows(kc, r, panels + (p * k + q0) * NR, stage + (t * np + p) * MR * NR, q0 > 0);
       }
     }
-  }
+  });
   // C[row][j] = alpha * stage + beta * C (beta 0: C is not read, as in BLAS).
 #pragma omp parallel for schedule(static) num_threads(team) if (par)
   for (int64_t row = 0; row < m; ++row) {
@@ -150,8 +149,8 @@ bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float*
 // C = alpha * A * B + beta * C with B (k x n) not transposed: an InnerProduct's data
 // gradient on a small batch (fc6 at batch 64: m 64, n 9216, k 4096, B the weights).
 // OpenBLAS splits these poorly over threads: 2 threads ran fc6's in 42-50 ms against 60
-// on one (CPU time), fc8's (k 1000) at 58 GFLOP/s. Here threads split C's columns into
-// ranges of 32-column panels. Per block of kNb panels and kKb rows of k, the block of B is
+// on one (CPU time), fc8's (k 1000) at 58 GFLOP/s. Here C's columns go in blocks of kNb
+// panels to the threads as they come free (chunks.h). Per block of kNb panels and kKb rows of k, the block of B is
 // copied into panels (each row's part read as one run, rows ahead prefetched; the block
 // stays in L2), and every 8-row tile of A (packed once, alpha folded in) is multiplied
 // with each panel by the packed engine's kernel, straight into C (the block of C stays in
@@ -160,6 +159,10 @@ bool small_m_sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float*
 // one thread OpenBLAS was 5% faster (fc6 60 ms against 63, CPU time); this path still
 // takes that case, so that the result does not depend on the thread count: each element
 // of C is summed by one thread in a fixed order (k ascending, in blocks of kKb).
+// Where the time goes (fc6, 2 threads): the copies of B's blocks read the weights at about
+// 10 GB/s and take a third of it (40-42 ms with them, 25-28 without); prefetching the
+// next block into L2 during the products was slower (49-54 ms), rows 2 or 4 ahead in the
+// copy instead of 8 no different.
 namespace {
 constexpr int64_t kKb = 256;  // rows of B per block: a panel (kKb x 32) stays in L1
 constexpr int64_t kNb = 8;    // panels per block of B: 256 columns, 256 KB with kKb rows
@@ -198,18 +201,15 @@ bool small_m_sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float*
   av.resize(static_cast<size_t>(tiles * k * kRows));
   float* ap = av.data();
   const int team = threads();
-  const bool par = team > 1;
   // A in 8-row tiles, alpha folded in: ap[t][q][i] = alpha * a[(8t + i) * lda + q].
   pack_rows(ap, a, lda, m, k, kRows, alpha, team);
-#pragma omp parallel num_threads(team) if (par)
-  {
-    const int64_t parts = omp_get_num_threads(), part = omp_get_thread_num();
-    const int64_t p0 = panels * part / parts, p1 = panels * (part + 1) / parts;
+  // Blocks of kNb panels (C's columns) for the threads as they come free (chunks.h).
+  for_chunks(team, ceil_div(panels, kNb), 1, [&](int, int64_t b0, int64_t b1) {
     std::vector<float>& bv = buffer<2>();
     bv.resize(static_cast<size_t>(kKb * kNb * NR));
     float* bp = bv.data();
-    for (int64_t pb = p0; pb < p1; pb += kNb) {
-      const int64_t np = std::min(kNb, p1 - pb), c0 = pb * NR, c1 = std::min(n, (pb + np) * NR);
+    for (int64_t pb = b0 * kNb; pb < std::min(panels, b1 * kNb); pb += kNb) {
+      const int64_t np = std::min(kNb, panels - pb), c0 = pb * NR, c1 = std::min(n, (pb + np) * NR);
       if (beta != 0.0f && beta != 1.0f)
         for (int64_t row = 0; row < m; ++row)
           for (int64_t j = c0; j < c1; ++j) c[row * ldc + j] *= beta;
@@ -227,7 +227,7 @@ bool small_m_sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float*
         }
       }
     }
-  }
+  });
   return true;
 }
 
