@@ -50,7 +50,7 @@ struct SignF {
 
 template <class F>
 void map_fwd(float* y, const float* x, int64_t count, F f) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = f(x[i]);
 }
 
@@ -102,24 +102,24 @@ template <class G>
 void map_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t count, G g) {
   // x or y may be NULL when the op does not read it: read 0 instead.
   if (x != nullptr && y != nullptr) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], x[i], y[i]);
   } else if (x != nullptr) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], x[i], 0.0f);
   } else {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) dx[i] = g(dy[i], 0.0f, y[i]);
   }
 }
 
 void fill(float* y, float v, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) y[i] = v;
 }
 
 void scale_dy(float* dx, const float* dy, float k, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * k;
 }
 
@@ -179,7 +179,7 @@ void prelu_fwd(float* top, const float* bottom, const float* slope, int64_t n, i
                int64_t inner, bool shared) {
   const int64_t planes = n * c;
   const bool par = planes > 1 && planes * inner >= kParallelMin;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (par)
   for (int64_t p = 0; p < planes; ++p) {
     const float s = slope[shared ? 0 : p % c];
     const float* x = bottom + p * inner;
@@ -197,7 +197,7 @@ void prelu_bwd(float* bottom_diff, float* slope_diff, const float* top_diff,
     // Per-channel sums (double accumulation), parallel over channels; shared slopes add
     // every channel's sum into slope_diff[0].
     std::vector<double> sums(static_cast<size_t>(c), 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads()) if (par && c > 1)
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (par && c > 1)
     for (int64_t ch = 0; ch < c; ++ch) {
       double acc = 0.0;
       for (int64_t i = 0; i < n; ++i) {
@@ -218,7 +218,7 @@ void prelu_bwd(float* bottom_diff, float* slope_diff, const float* top_diff,
   }
   if (bottom_diff != nullptr) {
     const int64_t planes = n * c;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (par && planes > 1)
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (par && planes > 1)
     for (int64_t p = 0; p < planes; ++p) {
       const float s = slope[shared ? 0 : p % c];
       const float* x = bottom + p * inner;

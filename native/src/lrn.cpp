@@ -126,7 +126,7 @@ void lrn_across_fwd(float* top, float* scale, const float* bottom, const LrnGeom
   const int64_t blocks = (g.hw + kBlock - 1) / kBlock;
   const int64_t tasks = g.n * blocks;
   const bool par = tasks > 1 && g.n * g.c * g.hw >= kParallelMin;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (par)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t img = t / blocks;
     const int64_t begin = (t % blocks) * kBlock;
@@ -148,7 +148,7 @@ void lrn_across_bwd(float* bottom_diff, const float* top_diff, const float* top,
   // ratio_c = dy_c * top_c / scale_c for every channel of one task's pixel block;
   // allocated here because nothing may throw inside the parallel region.
   std::vector<float> ratio_buf(static_cast<size_t>(nthreads) * g.c * kBlock);
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
+#pragma omp parallel for schedule(guided) num_threads(nthreads) if (par)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t img = t / blocks;
     const int64_t begin = (t % blocks) * kBlock;

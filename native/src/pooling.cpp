@@ -164,7 +164,7 @@ void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom&
     fn = m ? max_plane_any_mask : max_plane_any;
   const Interior r = interior(g);
   const int64_t planes = g.n * g.c;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (parallel_planes(g))
   for (int64_t p = 0; p < planes; ++p)
     fn(top + p * g.oh * g.ow, m ? mask + p * g.oh * g.ow : nullptr, bottom + p * g.h * g.w, g, r);
 }
@@ -177,7 +177,7 @@ int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* ma
   int64_t bad = 0;
   // Rows of fewer than 8 outputs (LeNet's pool2: 4) were faster through the general loop.
   const bool fast = halves_plane(g) && g.ow >= 8 && packed_supported();
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g)) \
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (parallel_planes(g)) \
     reduction(+ : bad)
   for (int64_t p = 0; p < planes; ++p) {
     float* out = bottom_diff + p * plane_in;
@@ -205,7 +205,7 @@ int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* ma
 
 void avepool_fwd(float* top, const float* bottom, const PoolGeom& g) {
   const int64_t planes = g.n * g.c;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (parallel_planes(g))
   for (int64_t p = 0; p < planes; ++p) {
     const float* in = bottom + p * g.h * g.w;
     float* out = top + p * g.oh * g.ow;
@@ -232,7 +232,7 @@ void avepool_fwd(float* top, const float* bottom, const PoolGeom& g) {
 
 void avepool_bwd(float* bottom_diff, const float* top_diff, const PoolGeom& g) {
   const int64_t planes = g.n * g.c;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (parallel_planes(g))
+#pragma omp parallel for schedule(guided) num_threads(threads()) if (parallel_planes(g))
   for (int64_t p = 0; p < planes; ++p) {
     float* out = bottom_diff + p * g.h * g.w;
     const float* in = top_diff + p * g.oh * g.ow;

@@ -14,7 +14,7 @@ namespace om {
 namespace {
 
 void sign_axpy(float* y, float alpha, const float* x, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float s = static_cast<float>((0.0f < x[i]) - (x[i] < 0.0f));
     y[i] += alpha * s;
@@ -27,7 +27,7 @@ void sign_axpy(float* y, float alpha, const float* x, int64_t count) {
 template <bool kClear>
 void sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, float lr,
                    int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float wi = w[i];
     const float gi = decay * wi + g[i];
@@ -39,7 +39,7 @@ void sgd_update_l2(float* w, float* g, float* h, float decay, float momentum, fl
 }
 
 void nesterov_update(float* w, float* g, float* h, float momentum, float lr, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float old = h[i];
     const float now = momentum * old + lr * g[i];
@@ -51,7 +51,7 @@ void nesterov_update(float* w, float* g, float* h, float momentum, float lr, int
 }
 
 void adagrad_update(float* w, float* g, float* h, float delta, float lr, int64_t count) {
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float gi = g[i];
     const float hi = h[i] + gi * gi;
@@ -65,7 +65,7 @@ void adagrad_update(float* w, float* g, float* h, float delta, float lr, int64_t
 void rmsprop_update(float* w, float* g, float* h, float rms_decay, float delta, float lr,
                     int64_t count) {
   const float keep = rms_decay, take = 1.0f - rms_decay;
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float gi = g[i];
     const float hi = keep * h[i] + take * (gi * gi);
@@ -79,7 +79,7 @@ void rmsprop_update(float* w, float* g, float* h, float rms_decay, float delta, 
 void adadelta_update(float* w, float* g, float* h, float* u, float momentum, float delta,
                      float lr, int64_t count) {
   const float take = 1.0f - momentum;
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float gi = g[i];
     const float hi = momentum * h[i] + take * (gi * gi);
@@ -95,7 +95,7 @@ void adadelta_update(float* w, float* g, float* h, float* u, float momentum, flo
 void adam_update(float* w, float* g, float* m, float* v, float beta1, float beta2, float delta,
                  float step_size, int64_t count) {
   const float take1 = 1.0f - beta1, take2 = 1.0f - beta2;
-#pragma omp parallel for simd schedule(static) num_threads(threads()) if (parallel : count >= kParallelMin)
+#pragma omp parallel for simd schedule(simd : guided, 4096) num_threads(threads()) if (parallel : count >= kParallelMin)
   for (int64_t i = 0; i < count; ++i) {
     const float gi = g[i];
     const float mi = beta1 * m[i] + take1 * gi;
