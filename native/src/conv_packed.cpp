@@ -69,7 +69,18 @@ int64_t backward_kb(const Shape& z) {
 struct Work {  // floats of workspace
   int64_t shared;                                  // packed weights, all groups
   int64_t panels, stage, dyt, dwt, dy, dcol, taps, phases, grad, per_part;
+  int64_t chunk_grad;  // weight and bias gradient of one of kGradChunks chunks (0: not chunked)
 };
+
+// The weight gradient of a layer whose gradient is small (at most kGradChunkFloats for all
+// its chunks: CaffeNet's conv1, 35 K floats, and LeNet's) is summed in kGradChunks fixed
+// chunks of columns, each into its own gradient, taken by whichever thread is free, and
+// the chunks' gradients are added in a fixed order at the end: the result does not depend
+// on the scheduling or on P. Larger gradients are split evenly by partitions (each sums
+// its share into its own gradient); a thread slow there takes fewer chunks of the data
+// gradient after it, which conv1 does not have.
+constexpr int64_t kGradChunks = 16;
+constexpr int64_t kGradChunkFloats = int64_t{1} << 20;
 
 Work work_of(const om_conv_shape& s, int64_t partitions) {
   const Shape z = shape_of(s);
@@ -95,7 +106,9 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   w.dcol = round_up(backward_kb(z) * NR * kMacro, 16);
   w.taps = taps_floats(z) * kMacro;
   w.phases = Phases::floats(z);
-  w.grad = partitions > 1 ? round_up(z.group * z.m * z.k + z.cout, 16) : 0;
+  const int64_t grad = round_up(z.group * z.m * z.k + z.cout, 16);
+  w.chunk_grad = kGradChunks * grad <= kGradChunkFloats ? grad : 0;
+  w.grad = partitions > 1 && w.chunk_grad == 0 ? grad : 0;
   // Forward (and the transposed data gradient): panels, stage. Weight gradient: panels,
   // dyt, dwt. Strided data gradient: dy, dcol.
   w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.phases + w.grad;
@@ -130,7 +143,7 @@ void for_columns(int64_t p, int64_t cols, Body&& body) {
 
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
   const Work w = work_of(s, partitions);
-  return checked_mul(w.per_part, partitions) + w.shared;
+  return checked_mul(w.per_part, partitions) + w.shared + kGradChunks * w.chunk_grad;
 }
 
 // One partition's forward pass over output columns [nlo, nhi) (image-major, any split):
@@ -230,18 +243,10 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     for (int64_t j = 0; j < kMacro; ++j)
       taps[j] = taps_at(base + (w.per_part - w.grad - w.taps) + j * taps_floats(z), z);
   };
-  // The weight gradient splits the columns evenly: each partition sums its share into its
-  // own gradient, and the partitions' sums are added in a fixed order at the end.
-  const auto weight_grad = [&](int64_t part) {
+  // The weight and bias gradients of output columns [nlo, nhi), added into wd and bd, in
+  // partition part's workspace.
+  const auto weight_grad = [&](int64_t part, int64_t nlo, int64_t nhi, float* wd, float* bd) {
     float* base = ws + w.shared + part * w.per_part;
-    float* wd = weight_diff;
-    float* bd = bias_diff;
-    if (partitions > 1) {
-      wd = base + (w.per_part - w.grad);
-      bd = wd + wcount;
-      std::fill(wd, wd + wcount + z.cout, 0.0f);
-    }
-    const int64_t nlo = share(n * z.ohw, part, partitions), nhi = share(n * z.ohw, part + 1, partitions);
     Taps taps[kMacro];
     taps_of(base, taps);
     Seg segs[kMaxSegs];
@@ -299,8 +304,8 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
   };
 
   // The data gradient in chunks (see take_chunks): of the transposed convolution's output
-  // columns (lo, hi), or of images, each added into alone (image lo; no two threads add
-  // into one image, and its panels start at its first column whatever the chunk).
+  // columns [lo, hi), or of fixed groups of images [lo, hi) (no two threads add into one
+  // image, and the group's panels start at its first column whatever the chunk).
   const auto data_grad = [&](int64_t part, int64_t lo, int64_t hi) {
     float* base = ws + w.shared + part * w.per_part;
     // ---- a stride-1 layer: the transposed convolution, as a forward pass
@@ -314,8 +319,8 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     Taps taps[kMacro];
     taps_of(base, taps);
     Seg segs[kMaxSegs];
-    std::fill(bottom_diff + lo * z.in_per, bottom_diff + (lo + 1) * z.in_per, 0.0f);
-    const int64_t nlo = lo * z.ohw, nhi = (lo + 1) * z.ohw;
+    std::fill(bottom_diff + lo * z.in_per, bottom_diff + hi * z.in_per, 0.0f);
+    const int64_t nlo = lo * z.ohw, nhi = hi * z.ohw;
     const int64_t kb_max = backward_kb(z);
     float* dy = base;         // kMacro panels of M x 32
     float* dcol = dy + w.dy;  // kMacro blocks of kb x 32
@@ -363,33 +368,66 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     }
   };
 
-  // Each thread its partitions' weight gradient, then data-gradient chunks as they come
-  // free: a thread slow in the first part takes fewer chunks of the second.
-  std::atomic<int64_t> next{0};
+  // Where the weight gradient goes: a partition's own (zeroed; or the caller's for one
+  // partition), or a chunk's own (zeroed; see kGradChunks).
+  // (Chunks of at least 4 blocks of panels: each chunk zeroes and transposes a gradient.)
+  const int64_t cols = n * z.ohw, gstep = round_up(std::max(ceil_div(cols, kGradChunks), 4 * NR * kMacro), NR);
+  float* chunk_grads = ws + w.shared + partitions * w.per_part;
+  const auto partition_grad = [&](int64_t part) {
+    float* wd = weight_diff;
+    float* bd = bias_diff;
+    if (partitions > 1) {
+      wd = ws + w.shared + part * w.per_part + (w.per_part - w.grad);
+      bd = wd + wcount;
+      std::fill(wd, wd + wcount + z.cout, 0.0f);
+    }
+    weight_grad(part, share(cols, part, partitions), share(cols, part + 1, partitions), wd, bd);
+  };
+  const auto chunk_grad = [&](int64_t part, int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      float* wd = chunk_grads + c * w.chunk_grad;
+      std::fill(wd, wd + wcount + z.cout, 0.0f);
+      weight_grad(part, std::min(cols, c * gstep), std::min(cols, (c + 1) * gstep), wd, wd + wcount);
+    }
+  };
+
+  // Each thread the weight gradient of its partitions (or chunks as they come free), then
+  // data-gradient chunks as they come free: a thread slow in the first part takes fewer
+  // chunks of the second.
+  std::atomic<int64_t> next{0}, next_grad{0};
   const int64_t tpanels = ceil_div(n * zt.ohw, NR);
+  // Groups of images of at least a block of panels (LeNet's conv2, 64 outputs an image: 4).
+  const int64_t per_group = ceil_div(NR * kMacro, std::max<int64_t>(z.ohw, 1)), groups = ceil_div(n, per_group);
   const auto image = [&](int64_t part, int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) data_grad(part, i, i + 1);
+    for (int64_t i = lo; i < hi; ++i) data_grad(part, i * per_group, std::min(n, (i + 1) * per_group));
   };
   const auto columns = [&](int64_t part, int64_t lo, int64_t hi) {
     data_grad(part, lo * NR, std::min(n * zt.ohw, hi * NR));
   };
 #pragma omp parallel num_threads(team_of(partitions)) if (partitions > 1)
   {
+    if (w.chunk_grad != 0) {
+      take_chunks(next_grad, kGradChunks, 1, chunk_grad);
+    } else {
 #pragma omp for schedule(static, 1) nowait
-    for (int64_t part = 0; part < partitions; ++part) weight_grad(part);
+      for (int64_t part = 0; part < partitions; ++part) partition_grad(part);
+    }
     if (bottom_diff != nullptr) {
       if (conv_t) take_chunks(next, tpanels, kMacro, columns);
-      else take_chunks(next, n, 1, image);
+      else take_chunks(next, groups, 1, image);
     }
   }
-  if (partitions == 1) return;
+  if (partitions == 1 && w.chunk_grad == 0) return;
   const int64_t total = wcount + z.cout;
   const bool par = total >= kParallelMin;
 #pragma omp parallel for schedule(static) num_threads(threads()) if (par)
   for (int64_t i = 0; i < total; ++i) {
     float acc = 0.0f;
-    for (int64_t part = 0; part < partitions; ++part)
-      acc += ws[w.shared + part * w.per_part + (w.per_part - w.grad) + i];
+    if (w.chunk_grad != 0)
+      for (int64_t c = 0; c < kGradChunks; ++c) acc += chunk_grads[c * w.chunk_grad + i];
+    else
+      for (int64_t part = 0; part < partitions; ++part)
+        acc += ws[w.shared + part * w.per_part + (w.per_part - w.grad) + i];
     if (i < wcount) {
       weight_diff[i] += acc;
     } else if (bias_diff != nullptr) {
