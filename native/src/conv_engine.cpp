@@ -1,22 +1,24 @@
 // conv_engine.cpp: kernels and exports of omnivore_conv_engine.h: a convolution layer's
 // forward and backward pass under a plan of P partitions x B images per lowering.
 //
-// Threading. With P > 1 one OpenMP region runs the partitions (thread t takes
-// partitions t, t+T, ...); inside it the lowering kernels' own OpenMP loops are nested
+// Threading. With P > 1 one OpenMP region of min(P, threads) threads runs the work,
+// each thread in a partition's workspace; inside it the lowering kernels' own OpenMP loops are nested
 // and so run on their thread only (libgomp's default max-active-levels is 1), and
 // OpenBLAS is set to one thread for the region. OpenBLAS 0.3.21 built with pthreads
 // (Debian's libopenblas0-pthread) is safe for concurrent calls from several threads
 // when its thread count is 1: each call then runs on its caller with its own buffer
 // from the locked buffer pool, never touching the shared worker threads. The thread
 // count is process-global, which is why it is restored at once after the region.
-// Weight and bias gradients: each partition accumulates into its own zeroed slice of
-// the workspace, and the slices are added to the caller's gradients afterwards (a few
-// hundred thousand floats against gigaflops of sgemm).
+// Lowerings go to the threads as they come free (for_units, kGradChunks below). Weight and
+// bias gradients: each partition (or fixed chunk of lowerings) accumulates into its own
+// zeroed slice of the workspace, and the slices are added to the caller's gradients in a
+// fixed order afterwards (a few hundred thousand floats against gigaflops of sgemm).
 #include <algorithm>
 #include <cblas.h>
 #include <cstring>
 #include <omp.h>
 
+#include "chunks.h"
 #include "internal.h"
 
 using namespace om;
@@ -32,7 +34,20 @@ struct Sizes {
   int64_t m, k;                        // per group: Cout/group, rows/group
   int64_t wcount;                      // Cout * rows / group
   int64_t col, stage, grad, per_part;  // workspace floats per partition
+  int64_t chunk_grad;                  // floats of one chunk's gradients (0: not chunked)
+  int64_t total;                       // workspace floats in all
 };
+
+// With P > 1, lowerings (groups of B images from image 0) go to the partitions' threads as
+// they come free (chunks.h), not as even shares: the cores of a shared machine seldom run
+// at one speed. The forward pass computes each output from its own lowering alone.
+// Backward, where the weight gradient (with the bias's) is small (at most
+// kGradChunkFloats for all chunks: LeNet's layers, CaffeNet's conv1), the lowerings go in
+// kGradChunks fixed chunks, each summing into its own gradient, added in a fixed order
+// at the end; otherwise each partition takes an even share of the images and sums into
+// its own gradient, as the packed engine does (conv_packed.cpp).
+constexpr int64_t kGradChunks = 16;
+constexpr int64_t kGradChunkFloats = int64_t{1} << 20;
 
 ConvGeom geom_of(const om_conv_shape& s, int64_t n) {
   ConvGeom g{};
@@ -56,8 +71,11 @@ Sizes sizes_of(const om_conv_shape& s, const Plan& pl) {
   z.wcount = int64_t{s.cout} * z.k;
   z.col = checked_mul(z.rows, pl.b, z.ohw);
   z.stage = pl.b > 1 ? checked_mul(s.cout, pl.b, z.ohw) : 0;
-  z.grad = pl.p > 1 ? z.wcount + s.cout : 0;
+  const int64_t grad = z.wcount + s.cout;
+  z.chunk_grad = pl.p > 1 && kGradChunks * grad <= kGradChunkFloats ? grad : 0;
+  z.grad = pl.p > 1 && z.chunk_grad == 0 ? grad : 0;
   z.per_part = z.col + z.stage + z.grad;
+  z.total = checked_mul(z.per_part, pl.p) + kGradChunks * z.chunk_grad;
   return z;
 }
 
@@ -102,6 +120,20 @@ void for_partitions(int64_t n, const Plan& pl, Body&& body) {
   openblas_set_num_threads(saved);
 }
 
+// Runs body(part, lo, hi) for units [0, units) in chunks taken by the partitions' threads
+// as they come free (part: the thread's partition), or at once when P is 1.
+template <class Body>
+void for_units(int64_t units, const Plan& pl, Body&& body) {
+  if (pl.p == 1) {
+    body(int64_t{0}, int64_t{0}, units);
+    return;
+  }
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  for_chunks(static_cast<int>(std::min<int64_t>(pl.p, threads())), units, 1, body);
+  openblas_set_num_threads(saved);
+}
+
 // C (per group) = W_g (m, k) x col_g (k, cols), beta 0, groups stacked by rows.
 void gemm_forward(float* out, const float* w, const float* col, const Sizes& z, int64_t group,
                   int64_t cols) {
@@ -113,11 +145,11 @@ void gemm_forward(float* out, const float* w, const float* col, const Sizes& z, 
 void forward(float* top, const float* bottom, const float* w, const float* bias, float* ws,
              int64_t n, const om_conv_shape& s, const Plan& pl) {
   const Sizes z = sizes_of(s, pl);
-  for_partitions(n, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+  for_units((n + pl.b - 1) / pl.b, pl, [&](int64_t part, int64_t lo, int64_t hi) {
     float* col = ws + part * z.per_part;
     float* stage = col + z.col;
-    for (int64_t start = lo; start < hi; start += pl.b) {
-      const int64_t bb = std::min(pl.b, hi - start);
+    for (int64_t start = lo * pl.b; start < std::min(n, hi * pl.b); start += pl.b) {
+      const int64_t bb = std::min(pl.b, n - start);
       const int64_t cols = bb * z.ohw;
       im2col_batch(col, bottom + start * z.in_per, geom_of(s, bb));
       float* dst = top + start * z.out_per;
@@ -142,16 +174,10 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
               const float* bottom, const float* w, float* ws, int64_t n,
               const om_conv_shape& s, const Plan& pl) {
   const Sizes z = sizes_of(s, pl);
-  for_partitions(n, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+  // Images [lo, hi) in lowerings of B from lo, gradients added into wd and bd.
+  const auto images = [&](int64_t part, int64_t lo, int64_t hi, float* wd, float* bd) {
     float* col = ws + part * z.per_part;
     float* stage = col + z.col;
-    float* wd = weight_diff;
-    float* bd = bias_diff;
-    if (pl.p > 1) {
-      wd = stage + z.stage;
-      bd = wd + z.wcount;
-      std::fill(wd, wd + z.grad, 0.0f);
-    }
     for (int64_t start = lo; start < hi; start += pl.b) {
       const int64_t bb = std::min(pl.b, hi - start);
       const int64_t cols = bb * z.ohw;
@@ -173,16 +199,40 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
               td + gi * z.m * cols, cols, 0.0f, col + gi * z.k * cols, cols);
       col2im_batch(bottom_diff + start * z.in_per, col, g);
     }
-  });
-  if (pl.p == 1) return;
+  };
+  float* chunk_grads = ws + pl.p * z.per_part;
+  const int64_t lowerings = (n + pl.b - 1) / pl.b, chunks = std::min(lowerings, kGradChunks);
+  if (pl.p == 1) {
+    images(0, 0, n, weight_diff, bias_diff);
+    return;
+  }
+  if (z.chunk_grad != 0) {
+    // Chunk c: lowerings [c L / chunks, (c + 1) L / chunks) of the L, into its own gradient.
+    for_units(chunks, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) {
+        float* wd = chunk_grads + c * z.chunk_grad;
+        std::fill(wd, wd + z.chunk_grad, 0.0f);
+        images(part, std::min(n, lowerings * c / chunks * pl.b), std::min(n, lowerings * (c + 1) / chunks * pl.b), wd,
+               wd + z.wcount);
+      }
+    });
+  } else {
+    for_partitions(n, pl, [&](int64_t part, int64_t lo, int64_t hi) {
+      float* wd = ws + part * z.per_part + z.col + z.stage;
+      std::fill(wd, wd + z.grad, 0.0f);
+      images(part, lo, hi, wd, wd + z.wcount);
+    });
+  }
   // Reduce the private gradients in a fixed order (deterministic for a given plan).
   const int64_t total = z.wcount + s.cout;
   const bool par = total >= kParallelMin;
 #pragma omp parallel for schedule(static) num_threads(threads()) if (par)
   for (int64_t i = 0; i < total; ++i) {
     float acc = 0.0f;
-    for (int64_t part = 0; part < pl.p; ++part)
-      acc += ws[part * z.per_part + z.col + z.stage + i];
+    if (z.chunk_grad != 0)
+      for (int64_t c = 0; c < chunks; ++c) acc += chunk_grads[c * z.chunk_grad + i];
+    else
+      for (int64_t part = 0; part < pl.p; ++part) acc += ws[part * z.per_part + z.col + z.stage + i];
     if (i < z.wcount) {
       weight_diff[i] += acc;
     } else if (bias_diff != nullptr) {
@@ -213,13 +263,13 @@ OM_API int32_t om_conv_workspace_floats(int64_t* floats, const om_conv_shape* s,
     check_ptr("floats", floats, 1);
     const Plan pl{partitions, images_per_lowering};
     validate(s, 0, pl);
-    *floats = checked_mul(sizes_of(*s, pl).per_part, pl.p);
+    *floats = sizes_of(*s, pl).total;
   });
 }
 
 // Floats of workspace the plan needs; throws when the caller's workspace is smaller.
-static int64_t workspace_need(const Sizes& z, const Plan& pl, int64_t workspace_floats) {
-  const int64_t need = checked_mul(z.per_part, pl.p);
+static int64_t workspace_need(const Sizes& z, int64_t workspace_floats) {
+  const int64_t need = z.total;
   if (workspace_floats < need)
     invalid("workspace has %lld floats, the plan needs %lld",
             static_cast<long long>(workspace_floats), static_cast<long long>(need));
@@ -234,7 +284,7 @@ OM_API int32_t om_conv_forward(float* top, const float* bottom, const float* wei
     const Plan pl{partitions, images_per_lowering};
     validate(s, n, pl);
     const Sizes z = sizes_of(*s, pl);
-    const int64_t need = workspace_need(z, pl, workspace_floats);
+    const int64_t need = workspace_need(z, workspace_floats);
     check_ptr("top", top, checked_mul(n, z.out_per));
     check_ptr("bottom", bottom, checked_mul(n, z.in_per));
     check_ptr("weights", weights, z.wcount);
@@ -253,7 +303,7 @@ OM_API int32_t om_conv_backward(float* bottom_diff, float* weight_diff, float* b
     const Plan pl{partitions, images_per_lowering};
     validate(s, n, pl);
     const Sizes z = sizes_of(*s, pl);
-    const int64_t need = workspace_need(z, pl, workspace_floats);
+    const int64_t need = workspace_need(z, workspace_floats);
     check_ptr("weight_diff", weight_diff, z.wcount);
     check_ptr("top_diff", top_diff, checked_mul(n, z.out_per));
     check_ptr("bottom", bottom, checked_mul(n, z.in_per));

@@ -69,6 +69,19 @@ void run_case(const Ref& r, unsigned seed) {
     top[t] += bias[o];
     biasd[o] += top_diff[t];
   }
+  // Two plans of more than one partition and the same B run the same lowerings, each by
+  // whichever thread is free: the same bits for the outputs, data gradients and (summed in
+  // fixed chunks when small, conv_engine.cpp's kGradChunks) weight gradients.
+  const bool small_grad = 16 * (r.wc() + r.s.cout) <= (size_t{1} << 20);
+  std::vector<float> first_top[65], first_bd[65], first_wd[65];
+  const auto same = [](std::vector<float>& first, const std::vector<float>& got, const char* what, int p, int b) {
+    if (first.empty()) {
+      first = got;
+    } else if (std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) != 0) {
+      std::fprintf(stderr, "%s plan %dx%d: not bit for bit the first plan with %d images per lowering\n", what, p, b, b);
+      ++g_failures;
+    }
+  };
   const int plans[][2] = {{1, 1}, {1, 2}, {1, 64}, {2, 1}, {2, 2}, {3, 2}, {4, 1}, {2, 64}};
   for (const auto& pb : plans) {
     const int p = pb[0], b = pb[1];
@@ -86,6 +99,11 @@ void run_case(const Ref& r, unsigned seed) {
     check_close(gbd, bd, "bottom diff", p, b);
     check_close(gwd, wd, "weight diff", p, b);
     check_close(gbias, biasd, "bias diff", p, b);
+    if (p > 1) {
+      same(first_top[b], got, "forward", p, b);
+      same(first_bd[b], gbd, "bottom diff", p, b);
+      if (small_grad) same(first_wd[b], gwd, "weight diff", p, b);
+    }
     // No bias, no bottom gradient.
     std::vector<float> gwd2(w0);
     CHECK_OK(om_conv_backward(nullptr, gwd2.data(), nullptr, top_diff.data(), bottom.data(),
@@ -193,8 +211,9 @@ int main() {
   om_conv_shape ok{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 2};
   CHECK(om_conv_workspace_floats(&f, &ok, 0, 1) == OM_INVALID_ARGUMENT);
   CHECK_OK(om_conv_workspace_floats(&f, &ok, 2, 4));
-  // 2 partitions x (col 36*4*9 + stage 6*4*9 + grads 6*18 + 6).
-  CHECK(f == 2 * (36 * 4 * 9 + 6 * 4 * 9 + 6 * 18 + 6));
+  // 2 partitions x (col 36*4*9 + stage 6*4*9), and the gradients (6*18 + 6, small) of
+  // each of 16 chunks of lowerings.
+  CHECK(f == 2 * (36 * 4 * 9 + 6 * 4 * 9) + 16 * (6 * 18 + 6));
   std::vector<float> x(100 * 4 * 25), y(100 * 6 * 9), wv(6 * 18), ws(size_t(f) - 1);
   CHECK(om_conv_forward(y.data(), x.data(), wv.data(), nullptr, ws.data(), f - 1, 100, &ok, 2, 4) ==
         OM_INVALID_ARGUMENT);
