@@ -18,6 +18,17 @@
 
 namespace om {
 
+// Sums across the batch (weight gradients) split into fixed chunks, each summed into its own
+// copy by whichever thread is free and the copies added in a fixed order, so that the
+// result does not depend on the scheduling or on P up to kGradChunks partitions: at least
+// kGradChunks chunks (so up to that many threads have work), when all the copies take at
+// most kGradChunkFloats. The convolution engines use it for small weight gradients.
+constexpr int64_t kGradChunks = 64;
+constexpr int64_t kGradChunkFloats = int64_t{1} << 22;
+
+// Chunks for P partitions: kGradChunks, or P where there are more.
+inline int64_t grad_chunks(int64_t partitions) { return std::max(kGradChunks, partitions); }
+
 // Called by every thread of a parallel region: body(thread, lo, hi) for units [lo, hi)
 // of [0, units), chunk by chunk, until none is left. next starts at 0, shared by the team.
 template <class Body>

@@ -9,7 +9,7 @@
 // when its thread count is 1: each call then runs on its caller with its own buffer
 // from the locked buffer pool, never touching the shared worker threads. The thread
 // count is process-global, which is why it is restored at once after the region.
-// Lowerings go to the threads as they come free (for_units, kGradChunks below). Weight and
+// Lowerings go to the threads as they come free (for_units, below). Weight and
 // bias gradients: each partition (or fixed chunk of lowerings) accumulates into its own
 // zeroed slice of the workspace, and the slices are added to the caller's gradients in a
 // fixed order afterwards (a few hundred thousand floats against gigaflops of sgemm).
@@ -34,6 +34,7 @@ struct Sizes {
   int64_t m, k;                        // per group: Cout/group, rows/group
   int64_t wcount;                      // Cout * rows / group
   int64_t col, stage, grad, per_part;  // workspace floats per partition
+  int64_t chunks;                      // chunks of lowerings of the weight gradient (grad_chunks)
   int64_t chunk_grad;                  // floats of one chunk's gradients (0: not chunked)
   int64_t total;                       // workspace floats in all
 };
@@ -41,13 +42,11 @@ struct Sizes {
 // With P > 1, lowerings (groups of B images from image 0) go to the partitions' threads as
 // they come free (chunks.h), not as even shares: the cores of a shared machine seldom run
 // at one speed. The forward pass computes each output from its own lowering alone.
-// Backward, where the weight gradient (with the bias's) is small (at most
+// Backward, where the weight gradient (with the bias's) is small (chunks.h's
 // kGradChunkFloats for all chunks: LeNet's layers, CaffeNet's conv1), the lowerings go in
-// kGradChunks fixed chunks, each summing into its own gradient, added in a fixed order
+// fixed chunks (grad_chunks), each summing into its own gradient, added in a fixed order
 // at the end; otherwise each partition takes an even share of the images and sums into
 // its own gradient, as the packed engine does (conv_packed.cpp).
-constexpr int64_t kGradChunks = 16;
-constexpr int64_t kGradChunkFloats = int64_t{1} << 20;
 
 ConvGeom geom_of(const om_conv_shape& s, int64_t n) {
   ConvGeom g{};
@@ -72,10 +71,11 @@ Sizes sizes_of(const om_conv_shape& s, const Plan& pl) {
   z.col = checked_mul(z.rows, pl.b, z.ohw);
   z.stage = pl.b > 1 ? checked_mul(s.cout, pl.b, z.ohw) : 0;
   const int64_t grad = z.wcount + s.cout;
-  z.chunk_grad = pl.p > 1 && kGradChunks * grad <= kGradChunkFloats ? grad : 0;
+  z.chunks = grad_chunks(pl.p);
+  z.chunk_grad = pl.p > 1 && z.chunks * grad <= kGradChunkFloats ? grad : 0;
   z.grad = pl.p > 1 && z.chunk_grad == 0 ? grad : 0;
   z.per_part = z.col + z.stage + z.grad;
-  z.total = checked_mul(z.per_part, pl.p) + kGradChunks * z.chunk_grad;
+  z.total = checked_mul(z.per_part, pl.p) + z.chunks * z.chunk_grad;
   return z;
 }
 
@@ -201,7 +201,7 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
     }
   };
   float* chunk_grads = ws + pl.p * z.per_part;
-  const int64_t lowerings = (n + pl.b - 1) / pl.b, chunks = std::min(lowerings, kGradChunks);
+  const int64_t lowerings = (n + pl.b - 1) / pl.b, chunks = std::min(lowerings, z.chunks);
   if (pl.p == 1) {
     images(0, 0, n, weight_diff, bias_diff);
     return;

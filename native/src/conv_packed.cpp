@@ -35,6 +35,7 @@
 #if OM_PACKED_ENGINE
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include <omp.h>
 
 #include "chunks.h"
@@ -69,18 +70,17 @@ int64_t backward_kb(const Shape& z) {
 struct Work {  // floats of workspace
   int64_t shared;                                  // packed weights, all groups
   int64_t panels, stage, dyt, dwt, dy, dcol, taps, phases, grad, per_part;
-  int64_t chunk_grad;  // weight and bias gradient of one of kGradChunks chunks (0: not chunked)
+  int64_t chunks;      // chunks of the weight gradient (grad_chunks, chunks.h)
+  int64_t chunk_grad;  // weight and bias gradient of one chunk (0: not chunked)
 };
 
-// The weight gradient of a layer whose gradient is small (at most kGradChunkFloats for all
-// its chunks: CaffeNet's conv1, 35 K floats, and LeNet's) is summed in kGradChunks fixed
-// chunks of columns, each into its own gradient, taken by whichever thread is free, and
-// the chunks' gradients are added in a fixed order at the end: the result does not depend
-// on the scheduling or on P. Larger gradients are split evenly by partitions (each sums
-// its share into its own gradient); a thread slow there takes fewer chunks of the data
-// gradient after it, which conv1 does not have.
-constexpr int64_t kGradChunks = 16;
-constexpr int64_t kGradChunkFloats = int64_t{1} << 20;
+// The weight gradient of a layer whose gradient is small (chunks.h's kGradChunkFloats for
+// all its chunks: CaffeNet's conv1, 35 K floats, and LeNet's) is summed in fixed chunks of
+// columns, each into its own gradient, taken by whichever thread is free, and the chunks'
+// gradients are added in a fixed order at the end: the result does not depend on the
+// scheduling or on P (up to kGradChunks). Larger gradients are split evenly by partitions
+// (each sums its share into its own gradient); a thread slow there takes fewer chunks of
+// the data gradient after it, which conv1 does not have.
 
 Work work_of(const om_conv_shape& s, int64_t partitions) {
   const Shape z = shape_of(s);
@@ -107,12 +107,21 @@ Work work_of(const om_conv_shape& s, int64_t partitions) {
   w.taps = taps_floats(z) * kMacro;
   w.phases = Phases::floats(z);
   const int64_t grad = round_up(z.group * z.m * z.k + z.cout, 16);
-  w.chunk_grad = kGradChunks * grad <= kGradChunkFloats ? grad : 0;
+  w.chunks = grad_chunks(partitions);
+  w.chunk_grad = w.chunks * grad <= kGradChunkFloats ? grad : 0;
   w.grad = partitions > 1 && w.chunk_grad == 0 ? grad : 0;
   // Forward (and the transposed data gradient): panels, stage. Weight gradient: panels,
   // dyt, dwt. Strided data gradient: dy, dcol.
   w.per_part = std::max({w.panels + w.stage, w.panels + w.dyt + w.dwt, w.dy + w.dcol}) + w.taps + w.phases + w.grad;
   return w;
+}
+
+// Each partition's stride-phase copy (kept from one chunk to the next), in its workspace.
+std::vector<Phases> phases_of(float* ws, const Work& w, const Shape& z, int64_t partitions) {
+  std::vector<Phases> out;
+  for (int64_t part = 0; part < partitions; ++part)
+    out.emplace_back(ws + w.shared + part * w.per_part + (w.per_part - w.grad - w.taps - w.phases), z);
+  return out;
 }
 
 // Threads for P partitions: P, or as many as there are.
@@ -143,7 +152,7 @@ void for_columns(int64_t p, int64_t cols, Body&& body) {
 
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
   const Work w = work_of(s, partitions);
-  return checked_mul(w.per_part, partitions) + w.shared + kGradChunks * w.chunk_grad;
+  return checked_mul(w.per_part, partitions) + w.shared + w.chunks * w.chunk_grad;
 }
 
 // One partition's forward pass over output columns [nlo, nhi) (image-major, any split):
@@ -151,9 +160,10 @@ int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
 // per block of kc lowered rows, the rows are lowered into bp (kMacro x kc x 32 floats, in
 // L2) and multiplied at once: the weights' block and the panels' blocks stay in cache.
 // taps: kMacro panels' taps, taps_floats(z) apart; stage: tiles_m*12 x 32 floats per
-// panel, for panels over three or more images (OH*OW < 32).
+// panel, for panels over three or more images (OH*OW < 32). ph: the partition's stride-phase
+// copy, whose images stay held from one chunk to the next when there is one group.
 void forward_part(const Shape& z, float* top, const float* bottom, const float* ap,
-                  const float* bias, float* bp, float* stage, float* taps_area, Phases ph,
+                  const float* bias, float* bp, float* stage, float* taps_area, Phases& ph,
                   int64_t nlo, int64_t nhi, bool relu) {
   const int64_t kc_max = forward_kc(z);
   Seg segs[kMaxSegs];
@@ -162,7 +172,7 @@ void forward_part(const Shape& z, float* top, const float* bottom, const float* 
   // Groups outermost: a group's packed weights stay in cache over all its panels.
   for (int64_t g = 0; g < z.group; ++g) {
     const int64_t cg = g * (z.g.c / z.group);
-    ph.new_group();
+    if (z.group > 1) ph.new_group();
     for (int64_t mac = nlo; mac < nhi; mac += NR * kMacro) {
       const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
       if (ph.buf != nullptr)
@@ -215,10 +225,11 @@ void packed_forward(float* top, const float* bottom, const float* weights, const
   pack_weights(ap, weights, z);
   // Chunks of output columns, whatever the batch: a batch smaller than the core count (or
   // a scheduler replica's share) still keeps every core busy.
+  std::vector<Phases> phases = phases_of(ws, w, z, partitions);
   for_columns(partitions, n * z.ohw, [&](int64_t part, int64_t lo, int64_t hi) {
     float* bp = ws + w.shared + part * w.per_part;  // kMacro panels of K x 32
-    forward_part(z, top, bottom, ap, bias, bp, bp + w.panels, bp + (w.per_part - w.grad - w.taps),
-                 Phases(bp + (w.per_part - w.grad - w.taps - w.phases), z), lo, hi, relu);
+    forward_part(z, top, bottom, ap, bias, bp, bp + w.panels, bp + (w.per_part - w.grad - w.taps), phases[part], lo,
+                 hi, relu);
   });
 }
 
@@ -239,6 +250,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     }
   }
   const ConvGeom& g = z.g;
+  std::vector<Phases> phases = phases_of(ws, w, z, partitions);
   const auto taps_of = [&](float* base, Taps (&taps)[kMacro]) {
     for (int64_t j = 0; j < kMacro; ++j)
       taps[j] = taps_at(base + (w.per_part - w.grad - w.taps) + j * taps_floats(z), z);
@@ -260,11 +272,11 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
       float* lp = base;
       float* dyt = lp + w.panels;  // [mp / 32][cols_max][32]
       float* dwt = dyt + w.dyt;
-      Phases ph(base + (w.per_part - w.grad - w.taps - w.phases), z);
+      Phases& ph = phases[part];
       for (int64_t gi = 0; gi < z.group; ++gi) {
         const int64_t cg = gi * (g.c / z.group);
         std::fill(dwt, dwt + z.k * mp, 0.0f);
-        ph.new_group();
+        if (z.group > 1) ph.new_group();
         for (int64_t mac = nlo; mac < nhi; mac += cols_max) {
           const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
           const int64_t cols = std::min(cols_max, nhi - mac);
@@ -310,8 +322,9 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     float* base = ws + w.shared + part * w.per_part;
     // ---- a stride-1 layer: the transposed convolution, as a forward pass
     if (conv_t) {
+      Phases none;
       forward_part(zt, bottom_diff, top_diff, awt, nullptr, base, base + w.panels,
-                   base + (w.per_part - w.grad - w.taps), Phases(), lo, hi, false);
+                   base + (w.per_part - w.grad - w.taps), none, lo, hi, false);
       return;
     }
     // ---- otherwise: kMacro panels at a time, in blocks of kb lowered rows (the block's
@@ -369,9 +382,10 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
   };
 
   // Where the weight gradient goes: a partition's own (zeroed; or the caller's for one
-  // partition), or a chunk's own (zeroed; see kGradChunks).
+  // partition), or a chunk's own (zeroed; see chunk_grad in Work).
   // (Chunks of at least 4 blocks of panels: each chunk zeroes and transposes a gradient.)
-  const int64_t cols = n * z.ohw, gstep = round_up(std::max(ceil_div(cols, kGradChunks), 4 * NR * kMacro), NR);
+  const int64_t cols = n * z.ohw, gstep = round_up(std::max(ceil_div(cols, w.chunks), 4 * NR * kMacro), NR);
+  const int64_t gchunks = ceil_div(cols, gstep);
   float* chunk_grads = ws + w.shared + partitions * w.per_part;
   const auto partition_grad = [&](int64_t part) {
     float* wd = weight_diff;
@@ -407,7 +421,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
 #pragma omp parallel num_threads(team_of(partitions)) if (partitions > 1)
   {
     if (w.chunk_grad != 0) {
-      take_chunks(next_grad, kGradChunks, 1, chunk_grad);
+      take_chunks(next_grad, gchunks, 1, chunk_grad);
     } else {
 #pragma omp for schedule(static, 1) nowait
       for (int64_t part = 0; part < partitions; ++part) partition_grad(part);
@@ -424,7 +438,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
   for (int64_t i = 0; i < total; ++i) {
     float acc = 0.0f;
     if (w.chunk_grad != 0)
-      for (int64_t c = 0; c < kGradChunks; ++c) acc += chunk_grads[c * w.chunk_grad + i];
+      for (int64_t c = 0; c < gchunks; ++c) acc += chunk_grads[c * w.chunk_grad + i];
     else
       for (int64_t part = 0; part < partitions; ++part)
         acc += ws[w.shared + part * w.per_part + (w.per_part - w.grad) + i];

@@ -71,8 +71,8 @@ void run_case(const Ref& r, unsigned seed) {
   }
   // Two plans of more than one partition and the same B run the same lowerings, each by
   // whichever thread is free: the same bits for the outputs, data gradients and (summed in
-  // fixed chunks when small, conv_engine.cpp's kGradChunks) weight gradients.
-  const bool small_grad = 16 * (r.wc() + r.s.cout) <= (size_t{1} << 20);
+  // fixed chunks when small: chunks.h's kGradChunks and kGradChunkFloats) weight gradients.
+  const bool small_grad = 64 * (r.wc() + r.s.cout) <= (size_t{1} << 22);
   std::vector<float> first_top[65], first_bd[65], first_wd[65];
   const auto same = [](std::vector<float>& first, const std::vector<float>& got, const char* what, int p, int b) {
     if (first.empty()) {
@@ -116,8 +116,8 @@ void run_case(const Ref& r, unsigned seed) {
   // thread is free) must give bit for bit.
   std::vector<float> top1, bd1, wd1;
   // Weight gradients of at most 64 K floats (with the bias) are summed in fixed chunks
-  // (conv_packed.cpp's kGradChunks): the same bits for any P too.
-  const bool chunked = 16 * ((r.wc() + r.s.cout + 15) / 16 * 16) <= (size_t{1} << 20);
+  // (chunks.h's kGradChunks): the same bits for any P too.
+  const bool chunked = 64 * ((r.wc() + r.s.cout + 15) / 16 * 16) <= (size_t{1} << 22);
   const auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b, const char* what, int p) {
     if (a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0) return;
     std::fprintf(stderr, "packed %s plan %d: not bit for bit the 1-partition result\n", what, p);
@@ -212,8 +212,8 @@ int main() {
   CHECK(om_conv_workspace_floats(&f, &ok, 0, 1) == OM_INVALID_ARGUMENT);
   CHECK_OK(om_conv_workspace_floats(&f, &ok, 2, 4));
   // 2 partitions x (col 36*4*9 + stage 6*4*9), and the gradients (6*18 + 6, small) of
-  // each of 16 chunks of lowerings.
-  CHECK(f == 2 * (36 * 4 * 9 + 6 * 4 * 9) + 16 * (6 * 18 + 6));
+  // each of 64 chunks of lowerings.
+  CHECK(f == 2 * (36 * 4 * 9 + 6 * 4 * 9) + 64 * (6 * 18 + 6));
   std::vector<float> x(100 * 4 * 25), y(100 * 6 * 9), wv(6 * 18), ws(size_t(f) - 1);
   CHECK(om_conv_forward(y.data(), x.data(), wv.data(), nullptr, ws.data(), f - 1, 100, &ok, 2, 4) ==
         OM_INVALID_ARGUMENT);
