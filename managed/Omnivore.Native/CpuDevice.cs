@@ -178,9 +178,9 @@ public sealed unsafe partial class CpuDevice : IDevice
     public void MaxPoolBackward(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, int n, in WindowGeometry g, int outH, int outW) =>
         Check(om_maxpool_bwd(F(bottomDiff), F(topDiff), I(mask), n, g.Channels, g.Height, g.Width, outH, outW), "om_maxpool_bwd");
 
-    public void MaxPoolBackwardRelu(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, DeviceBuffer reluBottom, int n, in WindowGeometry g,
-                                    int outH, int outW) =>
-        Check(om_maxpool_bwd_relu(F(bottomDiff), F(topDiff), I(mask), F(reluBottom), n, g.Channels, g.Height, g.Width, outH, outW), "om_maxpool_bwd_relu");
+    public void MaxPoolBackwardRelu(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, DeviceBuffer reluBottom, DeviceBuffer pooledTop,
+                                    int n, in WindowGeometry g, int outH, int outW) =>
+        Check(om_maxpool_bwd_relu(F(bottomDiff), F(topDiff), I(mask), F(pooledTop), n, g.Channels, g.Height, g.Width, outH, outW), "om_maxpool_bwd_relu");
 
     public void AvePoolForward(DeviceBuffer top, DeviceBuffer bottom, int n, in WindowGeometry g, int outH, int outW) =>
         Check(om_avepool_fwd(F(top), F(bottom), n, g.Channels, g.Height, g.Width, outH, outW,

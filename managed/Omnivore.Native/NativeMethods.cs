@@ -11,7 +11,7 @@ namespace Omnivore.Native;
 internal static unsafe partial class NativeMethods
 {
     private const string Lib = "omnivore_native";
-    public const int AbiVersion = 3;  // 2: om_conv_packed_forward_relu; 3: om_maxpool_bwd_relu
+    public const int AbiVersion = 4;  // 2: om_conv_packed_forward_relu; 3: om_maxpool_bwd_relu; 4: its top
 
     static NativeMethods() => ThreadingDefaults.Apply();
 
@@ -41,7 +41,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)]
     public static partial int om_maxpool_bwd(float* bottomDiff, float* topDiff, int* mask, int n, int c, int h, int w, int oh, int ow);
     [LibraryImport(Lib)]
-    public static partial int om_maxpool_bwd_relu(float* bottomDiff, float* topDiff, int* mask, float* reluBottom, int n, int c, int h, int w, int oh, int ow);
+    public static partial int om_maxpool_bwd_relu(float* bottomDiff, float* topDiff, int* mask, float* top, int n, int c, int h, int w, int oh, int ow);
     [LibraryImport(Lib)]
     public static partial int om_avepool_fwd(float* top, float* bottom, int n, int c, int h, int w,
         int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);

@@ -76,11 +76,12 @@ OM_API int32_t om_maxpool_fwd(float* top, int32_t* mask, const float* bottom,
                               int32_t kh, int32_t kw, int32_t sh, int32_t sw, int32_t ph, int32_t pw);
 OM_API int32_t om_maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
                               int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh, int32_t ow);
-/* om_maxpool_bwd followed by om_relu_bwd (slope 0) in place on bottom_diff, with
- * relu_bottom (n, c, h, w) as the ReLU's input (an in-place ReLU's output: the pooling's
- * bottom), in one pass: bit for bit the two calls. */
+/* om_maxpool_bwd followed by om_relu_bwd (slope 0) in place on bottom_diff over the ReLU's
+ * output x (an in-place ReLU: the pooling's bottom), in one pass: bit for bit the two
+ * calls when top (n, c, oh, ow) and mask are om_maxpool_fwd's of x. x itself is not read:
+ * each window's argmax holds its top value. */
 OM_API int32_t om_maxpool_bwd_relu(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                                   const float* relu_bottom, int32_t n, int32_t c, int32_t h,
+                                   const float* top, int32_t n, int32_t c, int32_t h,
                                    int32_t w, int32_t oh, int32_t ow);
 OM_API int32_t om_avepool_fwd(float* top, const float* bottom,
                               int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh, int32_t ow,

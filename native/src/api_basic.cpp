@@ -9,7 +9,7 @@
 using namespace om;
 
 namespace {
-constexpr int32_t kAbiVersion = 3;  // 2: om_conv_packed_forward_relu, om_sgd_update_l2_clear; 3: om_maxpool_bwd_relu
+constexpr int32_t kAbiVersion = 4;  // 2: om_conv_packed_forward_relu, om_sgd_update_l2_clear; 3: om_maxpool_bwd_relu; 4: its top
 }  // namespace
 
 extern "C" {

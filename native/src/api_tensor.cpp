@@ -168,16 +168,16 @@ OM_API int32_t om_maxpool_fwd(float* top, int32_t* mask, const float* bottom, in
 namespace {
 // om_maxpool_bwd and om_maxpool_bwd_relu: the checks, then maxpool_bwd.
 int32_t maxpool_bwd_checked(const char* name, bool relu, float* bottom_diff, const float* top_diff,
-                            const int32_t* mask, const float* relu_bottom, int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh,
+                            const int32_t* mask, const float* relu_top, int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh,
                             int32_t ow) {
   return guard(name, [&] {
     const PoolGeom g = pool_geom(n, c, h, w, oh, ow, 1, 1, 1, 1, 0, 0);
     const int64_t top_count = checked_mul(g.n, g.c, g.oh, g.ow);
     check_ptr("bottom_diff", bottom_diff, checked_mul(g.n, g.c, g.h, g.w));
-    if (relu) check_ptr("relu_bottom", relu_bottom, checked_mul(g.n, g.c, g.h, g.w));
+    if (relu) check_ptr("top", relu_top, top_count);
     check_ptr("top_diff", top_diff, top_count);
     check_ptr("mask", mask, top_count);
-    const int64_t bad = maxpool_bwd(bottom_diff, top_diff, mask, g, relu_bottom);
+    const int64_t bad = maxpool_bwd(bottom_diff, top_diff, mask, g, relu_top);
     if (bad > 0)
       invalid("mask holds %lld index(es) outside [0, h*w) and not -1", static_cast<long long>(bad));
   });
@@ -191,9 +191,9 @@ OM_API int32_t om_maxpool_bwd(float* bottom_diff, const float* top_diff, const i
 }
 
 OM_API int32_t om_maxpool_bwd_relu(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                                   const float* relu_bottom, int32_t n, int32_t c, int32_t h,
+                                   const float* top, int32_t n, int32_t c, int32_t h,
                                    int32_t w, int32_t oh, int32_t ow) {
-  return maxpool_bwd_checked("om_maxpool_bwd_relu", true, bottom_diff, top_diff, mask, relu_bottom, n, c, h, w, oh, ow);
+  return maxpool_bwd_checked("om_maxpool_bwd_relu", true, bottom_diff, top_diff, mask, top, n, c, h, w, oh, ow);
 }
 
 OM_API int32_t om_avepool_fwd(float* top, const float* bottom, int32_t n, int32_t c, int32_t h,

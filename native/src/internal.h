@@ -136,10 +136,11 @@ struct PoolGeom {
 };
 void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom& g);
 // Returns the number of mask entries that are neither -1 nor inside [0, h*w).
-// relu_bottom (not null): the ReLU's backward (slope 0) applied to each plane after it is
-// written, as relu_bwd would in a pass of its own (bit for bit: relu_grad's arithmetic).
+// relu_top (not null): the pooling's top, the maxima of an in-place ReLU's output; the
+// ReLU's backward (slope 0) is applied to each plane after it is written, as relu_bwd would
+// in a pass of its own over that output (bit for bit: relu_grad's arithmetic).
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                    const PoolGeom& g, const float* relu_bottom = nullptr);
+                    const PoolGeom& g, const float* relu_top = nullptr);
 // pooling_512.cpp (AVX-512; call only when packed_supported()): 2x2 stride-2 windows that
 // tile the plane exactly, one plane per call; the backward returns false for a mask entry
 // outside its own window (the caller then runs its general loop on that plane). And the

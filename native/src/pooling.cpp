@@ -170,7 +170,7 @@ void maxpool_fwd(float* top, int32_t* mask, const float* bottom, const PoolGeom&
 }
 
 int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* mask,
-                    const PoolGeom& g, const float* relu_bottom) {
+                    const PoolGeom& g, const float* relu_top) {
   const int64_t planes = g.n * g.c;
   const int64_t plane_in = g.h * g.w;
   const int64_t plane_out = g.oh * g.ow;
@@ -193,11 +193,17 @@ int64_t maxpool_bwd(float* bottom_diff, const float* top_diff, const int32_t* ma
           ++bad;
       }
     }
-    if (relu_bottom != nullptr) {  // the plane is still in cache: no pass of its own
-      const float* x = relu_bottom + p * plane_in;
-      const float slope = 0.0f;
-#pragma omp simd
-      for (int64_t i = 0; i < plane_in; ++i) out[i] = relu_grad(out[i], x[i], slope);
+    if (relu_top != nullptr) {
+      // The ReLU's backward while the plane is in cache, from the windows' maxima: an input
+      // that is no window's argmax holds +0, which the ReLU's backward leaves +0 whatever
+      // its input; an argmax's input is its window's top value, bit for bit. Applied once
+      // per window (twice to an input that two windows pick: relu_grad gives the same bits
+      // again). The ReLU's output (4 times the top's size) is not read.
+      const float* x = relu_top + p * plane_out;
+      for (int64_t q = 0; q < plane_out; ++q) {
+        const int64_t at = idx[q];
+        if (at >= 0 && at < plane_in) out[at] = relu_grad(out[at], x[q], 0.0f);
+      }
     }
   }
   return bad;

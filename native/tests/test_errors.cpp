@@ -23,7 +23,7 @@ static bool error_mentions(const char* a, const char* b = nullptr) {
 
 int main() {
   CHECK(std::string(om_last_error()).empty());
-  CHECK(om_abi_version() == 3);
+  CHECK(om_abi_version() == 4);
 
   // Threads.
   CHECK(om_get_num_threads() >= 1);
@@ -67,7 +67,7 @@ int main() {
   CHECK_INVALID(om_lrn_across_fwd(buf, nullptr, buf, 1, 3, 2, 2, 3, 1e-4f, 0.75f, 1.0f), "om_lrn_across_fwd", "scale");
   CHECK_INVALID(om_maxpool_bwd(buf, buf, nullptr, 1, 1, 4, 4, 2, 2), "om_maxpool_bwd", "mask");
   CHECK_INVALID(om_maxpool_bwd_relu(buf, buf, nullptr, buf, 1, 1, 4, 4, 2, 2), "om_maxpool_bwd_relu", "mask");
-  CHECK_INVALID(om_maxpool_bwd_relu(buf, buf, nullptr, nullptr, 1, 1, 4, 4, 2, 2), "om_maxpool_bwd_relu", "relu_bottom");
+  CHECK_INVALID(om_maxpool_bwd_relu(buf, buf, nullptr, nullptr, 1, 1, 4, 4, 2, 2), "om_maxpool_bwd_relu", "top");
   CHECK_OK(om_copy(nullptr, nullptr, 0));
   CHECK_OK(om_relu_fwd(nullptr, nullptr, 0, 0.0f));
   double d = -1.0;

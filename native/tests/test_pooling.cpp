@@ -126,14 +126,18 @@ static void check_pool(Rng& rng, const Pool& g, bool grad) {
     // With the ReLU's backward fused: bit for bit om_maxpool_bwd then om_relu_bwd (slope 0)
     // in place, over ReLU inputs of both signs, zeros, -0 and NaN, and a NaN and an
     // infinite top gradient.
+    // The fused call reads the pooled top of that ReLU output (each window's argmax holds it).
     std::vector<float> xr = rng.vec(g.in_size());
     for (size_t i = 0; i < xr.size(); i += 7) xr[i] = (i / 7) % 3 == 0 ? 0.0f : (i / 7) % 3 == 1 ? -0.0f : std::nanf("");
+    std::vector<float> topr(g.out_size());
+    std::vector<int32_t> maskr(g.out_size());
+    CHECK_OK(om_maxpool_fwd(topr.data(), maskr.data(), xr.data(), g.n, g.c, g.h, g.w, oh, ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw));
     std::vector<float> rr = r;
     rr[0] = std::nanf("");
     if (rr.size() > 1) rr[1] = INFINITY;
     std::vector<float> fused(g.in_size(), 5.0f), twice(g.in_size(), 6.0f);
-    CHECK_OK(om_maxpool_bwd_relu(fused.data(), rr.data(), mask.data(), xr.data(), g.n, g.c, g.h, g.w, oh, ow));
-    CHECK_OK(om_maxpool_bwd(twice.data(), rr.data(), mask.data(), g.n, g.c, g.h, g.w, oh, ow));
+    CHECK_OK(om_maxpool_bwd_relu(fused.data(), rr.data(), maskr.data(), topr.data(), g.n, g.c, g.h, g.w, oh, ow));
+    CHECK_OK(om_maxpool_bwd(twice.data(), rr.data(), maskr.data(), g.n, g.c, g.h, g.w, oh, ow));
     CHECK_OK(om_relu_bwd(twice.data(), twice.data(), xr.data(), static_cast<int64_t>(twice.size()), 0.0f));
     CHECK(std::memcmp(fused.data(), twice.data(), fused.size() * sizeof(float)) == 0);
   }

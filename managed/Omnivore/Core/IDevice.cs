@@ -49,9 +49,10 @@ public partial interface IDevice : IDisposable
     void MaxPoolForward(DeviceBuffer top, DeviceBuffer mask, DeviceBuffer bottom, int n, in WindowGeometry g, int outH, int outW);
     void MaxPoolBackward(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, int n, in WindowGeometry g, int outH, int outW);
     /// <summary>MaxPoolBackward, then the backward of an in-place ReLU (slope 0) whose output is the pooling's
-    /// bottom (reluBottom): bottomDiff *= (reluBottom > 0), Caffe's form. The CPU does both in one pass.</summary>
-    void MaxPoolBackwardRelu(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, DeviceBuffer reluBottom, int n, in WindowGeometry g,
-                             int outH, int outW)
+    /// bottom (reluBottom): bottomDiff *= (reluBottom > 0), Caffe's form. The CPU does both in one pass and
+    /// reads the pooling's top (pooledTop: each window's argmax holds its top value) instead of reluBottom.</summary>
+    void MaxPoolBackwardRelu(DeviceBuffer bottomDiff, DeviceBuffer topDiff, DeviceBuffer mask, DeviceBuffer reluBottom, DeviceBuffer pooledTop,
+                             int n, in WindowGeometry g, int outH, int outW)
     {
         MaxPoolBackward(bottomDiff, topDiff, mask, n, g, outH, outW);
         ReluBackward(bottomDiff, bottomDiff, reluBottom, 0f);

@@ -99,7 +99,7 @@ public sealed class PoolingLayer : Layer
         if (!propagateDown[0]) return;
         int n = bottom[0][0];
         if (_method == PoolMethod.Max && FusedReluBackward)
-            Device.MaxPoolBackwardRelu(bottom[0].Diff, top[0].Diff, _mask!.Data, bottom[0].Data, n, _g, _outH, _outW);
+            Device.MaxPoolBackwardRelu(bottom[0].Diff, top[0].Diff, _mask!.Data, bottom[0].Data, top[0].Data, n, _g, _outH, _outW);
         else if (_method == PoolMethod.Max)
             Device.MaxPoolBackward(bottom[0].Diff, top[0].Diff, _mask!.Data, n, _g, _outH, _outW);
         else

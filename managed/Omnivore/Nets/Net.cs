@@ -218,7 +218,9 @@ public sealed partial class Net : IDisposable
     /// an inserted Split layer instead, so the pooling is its last layer): the pooling's backward
     /// masks the gradient it writes by blob > 0 while each plane is in cache, and the ReLU's backward
     /// does nothing. Bit for bit the two passes: the pooling overwrites the blob's diff, and the ReLU
-    /// would then rewrite it in place from the same values. Only when both run backward.
+    /// would then rewrite it in place from the same values. Only when both run backward, and when no
+    /// later layer writes the pooling's top in place: the CPU takes the blob's values at the
+    /// windows' maxima from that top.
     /// </summary>
     private void FusePoolingReluBackward()
     {
@@ -228,6 +230,8 @@ public sealed partial class Net : IDisposable
             var blob = _tops[i][0];
             if (relu.NegativeSlope != 0 || _bottoms[i][0] != blob || _bottoms[i + 1][0] != blob) continue;
             if (!_layerNeedBackward[i] || !_bottomNeedBackward[i][0] || !_layerNeedBackward[i + 1] || !_bottomNeedBackward[i + 1][0]) continue;
+            var pooled = _tops[i + 1][0];
+            if (_tops.Skip(i + 2).Any(t => t.Contains(pooled))) continue;
             relu.BackwardFusedIntoPooling = true;
             pool.FusedReluBackward = true;
             Log.Info($"{relu.Name}: backward fused into {pool.Name} (the pooling writes its bottom's gradient masked)");

@@ -4,7 +4,8 @@
 // ReLU's backward does nothing); the net computes bit for bit what the same net computes
 // with the ReLU out of place (not fused): loss, rectified output, and every gradient,
 // under each convolution mode this CPU runs. Leaky ReLUs and ReLUs that do not directly
-// follow the convolution (or precede the pooling) are not fused.
+// follow the convolution (or precede the pooling), or whose pooling's top a later layer
+// writes in place, are not fused.
 using NUnit.Framework;
 using Omnivore.Core;
 using Omnivore.Engine;
@@ -98,6 +99,13 @@ public class ConvReluFusionTests
             """layer { name: "ip2" type: "InnerProduct" bottom: "conv1" top: "ip2" inner_product_param { num_output: 5 } } layer { name: "loss" """);
         using var twice = Build(text, conv);
         Assert.That(((ReluLayer)twice.Layer("relu1")).BackwardFusedIntoPooling, Is.False);
+        // A later layer writing the pooling's top in place: the CPU's fused backward reads the ReLU's output at
+        // the windows' maxima from that top, so it must hold the pooled values still.
+        var inPlace = NetText("", "conv1", pool: true).Replace("""layer { name: "ip" """,
+            """layer { name: "halve" type: "Power" bottom: "pool" top: "pool" power_param { scale: 0.5 } } layer { name: "ip" """);
+        using var overwritten = Build(inPlace, conv);
+        Assert.That(((ReluLayer)overwritten.Layer("relu1")).BackwardFusedIntoPooling, Is.False);
+        Assert.That(((PoolingLayer)overwritten.Layer("pool")).FusedReluBackward, Is.False);
     }
 
     [Test]
