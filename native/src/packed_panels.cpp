@@ -152,37 +152,55 @@ void Phases::hold(const float* bottom, const Shape& z, int64_t cg, int64_t first
 
 void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
   const ConvGeom& g = z.g;
-  // Per segment and kernel column j, what does not depend on the kernel row: where the
-  // segment's lanes start (in the phase copy: phase and position), computed once.
-  int64_t first[kMaxSegs][kMaxKw];
   const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
-  if (phased)
-    for (int s = 0; s < nseg; ++s) {
-      const int64_t slot = (segs[s].img / z.in_per) % 2 * ph.slot;
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t xs = segs[s].xs0 + j * g.dw, phase = ((xs % g.sw) + g.sw) % g.sw;
-        first[s][j] = slot + phase * ph.wq + (xs - phase) / g.sw - segs[s].lane;
-      }
+  // Where segment s's lane 0 reads for kernel column j (in the phase copy: phase and
+  // position; else the input column), and which of its lanes are inside the row.
+  const auto column = [&](int s, int64_t j, int32_t& x, uint32_t& m) {
+    const Seg& seg = segs[s];
+    const int64_t xs = seg.xs0 + j * g.dw;
+    m = valid_lanes(seg, xs, g.sw, g.w);
+    if (phased) {
+      // lane L reads phase xs mod sw of its row at position floor(xs / sw) + (L - seg.lane)
+      const int64_t slot = (seg.img / z.in_per) % 2 * ph.slot, phase = ((xs % g.sw) + g.sw) % g.sw;
+      x = static_cast<int32_t>(slot + phase * ph.wq + (xs - phase) / g.sw - seg.lane);
+    } else {
+      x = static_cast<int32_t>(xs - seg.lane * g.sw);
     }
+  };
+  // The columns' part is the same for every kernel row: worked out once per panel (kw <=
+  // kMaxKw), then each row adds its own. CaffeNet's conv1 (11 x 11): make_taps' share of
+  // the layer's time (perf) fell from 5.2% to 3.2% against working out every pair.
+  int32_t xs_of[kMaxSegs][kMaxKw];
+  uint32_t mask_of[kMaxSegs][kMaxKw];
+  const bool table = g.kw <= kMaxKw;
+  if (table)
+    for (int s = 0; s < nseg; ++s)
+      for (int64_t j = 0; j < g.kw; ++j) column(s, j, xs_of[s][j], mask_of[s][j]);
   int32_t count = 0;
-  for (int64_t i = 0, r = 0; i < g.kh; ++i)
+  for (int64_t i = 0, r = 0; i < g.kh; ++i) {
+    int64_t row[kMaxSegs];
+    bool inside[kMaxSegs];
+    for (int s = 0; s < nseg; ++s) {
+      const int64_t iy = segs[s].iy0 + i * g.dh;
+      inside[s] = iy >= 0 && iy < g.h;
+      row[s] = phased ? iy * ph.row : segs[s].img + iy * g.w;
+    }
     for (int64_t j = 0; j < g.kw; ++j, ++r) {
       t.start[r] = count;
       for (int s = 0; s < nseg; ++s) {
-        const Seg& seg = segs[s];
-        const int64_t iy = seg.iy0 + i * g.dh;
-        if (iy < 0 || iy >= g.h) continue;
-        const int64_t xs = seg.xs0 + j * g.dw;
-        const uint32_t m = valid_lanes(seg, xs, g.sw, g.w);
-        if (m == 0) continue;
-        if (phased) {
-          // lane L reads phase xs mod sw of row iy at position floor(xs / sw) + (L - seg.lane)
-          t.tap[count++] = Tap{iy * ph.row, static_cast<int32_t>(first[s][j]), m};
+        if (!inside[s]) continue;
+        int32_t x;
+        uint32_t m;
+        if (table) {
+          x = xs_of[s][j];
+          m = mask_of[s][j];
         } else {
-          t.tap[count++] = Tap{seg.img + iy * g.w, static_cast<int32_t>(xs - seg.lane * g.sw), m};
+          column(s, j, x, m);
         }
+        if (m != 0) t.tap[count++] = Tap{row[s], x, m};
       }
     }
+  }
   t.start[z.khw] = count;
 }
 
