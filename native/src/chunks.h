@@ -16,6 +16,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "internal.h"
+
 namespace om {
 
 // Sums across the batch (weight gradients) split into fixed chunks, each summed into its own
@@ -28,6 +30,24 @@ constexpr int64_t kGradChunkFloats = int64_t{1} << 22;
 
 // Chunks for P partitions: kGradChunks, or P where there are more.
 inline int64_t grad_chunks(int64_t partitions) { return std::max(kGradChunks, partitions); }
+
+// The private copies of a weight gradient (wcount floats, then the bias's cout) added up
+// in a fixed order, copy 0 first, and into the caller's: weight_diff[i] += sum of copy(c)[i]
+// (bias_diff likewise, when not null). copy(c): where copy c starts.
+template <class Copy>
+void add_copies(float* weight_diff, float* bias_diff, int64_t wcount, int64_t cout, int64_t copies, Copy&& copy) {
+  const int64_t total = wcount + cout;
+#pragma omp parallel for schedule(static) num_threads(threads()) if (total >= kParallelMin)
+  for (int64_t i = 0; i < total; ++i) {
+    float acc = 0.0f;
+    for (int64_t c = 0; c < copies; ++c) acc += copy(c)[i];
+    if (i < wcount) {
+      weight_diff[i] += acc;
+    } else if (bias_diff != nullptr) {
+      bias_diff[i - wcount] += acc;
+    }
+  }
+}
 
 // Called by every thread of a parallel region: body(thread, lo, hi) for units [lo, hi)
 // of [0, units), chunk by chunk, until none is left. next starts at 0, shared by the team.

@@ -224,21 +224,11 @@ void backward(float* bottom_diff, float* weight_diff, float* bias_diff, const fl
     });
   }
   // Reduce the private gradients in a fixed order (deterministic for a given plan).
-  const int64_t total = z.wcount + s.cout;
-  const bool par = total >= kParallelMin;
-#pragma omp parallel for schedule(static) num_threads(threads()) if (par)
-  for (int64_t i = 0; i < total; ++i) {
-    float acc = 0.0f;
-    if (z.chunk_grad != 0)
-      for (int64_t c = 0; c < chunks; ++c) acc += chunk_grads[c * z.chunk_grad + i];
-    else
-      for (int64_t part = 0; part < pl.p; ++part) acc += ws[part * z.per_part + z.col + z.stage + i];
-    if (i < z.wcount) {
-      weight_diff[i] += acc;
-    } else if (bias_diff != nullptr) {
-      bias_diff[i - z.wcount] += acc;
-    }
-  }
+  if (z.chunk_grad != 0)
+    add_copies(weight_diff, bias_diff, z.wcount, s.cout, chunks, [&](int64_t c) { return chunk_grads + c * z.chunk_grad; });
+  else
+    add_copies(weight_diff, bias_diff, z.wcount, s.cout, pl.p,
+               [&](int64_t part) { return ws + part * z.per_part + z.col + z.stage; });
 }
 
 }  // namespace
