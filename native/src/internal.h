@@ -114,7 +114,7 @@ void cnhw_to_nchw(float* dst, const float* src, const float* bias, int64_t n, in
                   int64_t hw);
 void row_sums_acc(float* sums, const float* m, int64_t rows, int64_t cols);
 
-// ---- conv_packed.cpp (AVX-512; call only when packed_supported(), in conv_engine.cpp) ----
+// ---- conv_packed.cpp, conv_packed_backward.cpp (AVX-512; call only when packed_supported(), in conv_engine.cpp) ----
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define OM_PACKED_ENGINE 1
 #else

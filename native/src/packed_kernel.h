@@ -1,6 +1,6 @@
 // packed_kernel.h: the packed convolution engine's register-blocked AVX-512 kernel and
 // what it needs: tile sizes, lane masks, where a tile's rows go (Dst). Included only by
-// the engine's sources (conv_packed.cpp, packed_panels.cpp), compiled for AVX-512 by the
+// the engine's sources (conv_packed.cpp, conv_packed_backward.cpp, packed_panels.cpp), compiled for AVX-512 by the
 // pragma below and used only when om::packed_supported(); see conv_packed.cpp.
 #pragma once
 
