@@ -32,6 +32,7 @@
 #include <omp.h>
 
 #include "chunks.h"
+#include "conv_direct.h"
 #include "packed_kernel.h"
 #include "packed_panels.h"
 #include "packed_work.h"
@@ -189,12 +190,14 @@ void for_columns(int64_t p, int64_t cols, Body&& body) {
 }  // namespace
 
 int64_t packed_workspace_floats(const om_conv_shape& s, int64_t partitions) {
+  if (direct_fits(s)) return 0;  // reads the images in place: no workspace
   const Work w = work_of(s, partitions);
   return checked_mul(w.per_part, partitions) + w.shared + w.chunks * w.chunk_grad;
 }
 
 void packed_forward(float* top, const float* bottom, const float* weights, const float* bias,
                     float* ws, int64_t n, const om_conv_shape& s, int64_t partitions, bool relu) {
+  if (direct_fits(s)) return direct_forward(top, bottom, weights, bias, n, s, partitions, relu);
   const Shape z = shape_of(s);
   const Work w = work_of(s, partitions);
   float* ap = ws;

@@ -23,6 +23,7 @@
 #include <omp.h>
 
 #include "chunks.h"
+#include "conv_direct.h"
 #include "packed_kernel.h"
 #include "packed_panels.h"
 #include "packed_work.h"
@@ -36,6 +37,8 @@ using namespace packed;
 void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
                      const float* top_diff, const float* bottom, const float* weights,
                      float* ws, int64_t n, const om_conv_shape& s, int64_t partitions) {
+  if (direct_fits(s))
+    return direct_backward(bottom_diff, weight_diff, bias_diff, top_diff, bottom, weights, n, s, partitions);
   const Shape z = shape_of(s);
   const Work w = work_of(s, partitions);
   const int64_t wcount = z.group * z.m * z.k;

@@ -221,8 +221,8 @@ void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, con
         const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
         if (unit) {
           const float* src = plane + tp.row + tp.x;  // lane L reads src[L]
-          v0 = _mm512_mask_loadu_ps(v0, m0, src);
-          v1 = _mm512_mask_loadu_ps(v1, m1, src + 16);
+          if (m0) v0 = _mm512_mask_loadu_ps(v0, m0, src);
+          if (m1) v1 = _mm512_mask_loadu_ps(v1, m1, src + 16);
         } else {
           const float* row = plane + tp.row;  // lane L reads row[x + L * sw]
           const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);
@@ -256,9 +256,19 @@ void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t
       const Tap& tp = t.tap[s];
       const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
       if (g.sw == 1) {
+        // The lanes are one run [lo, hi); each access covers only floats of the run (a
+        // wider masked one would overlap the next segment's and wait for its store).
+        int64_t lo = __builtin_ctz(tp.mask);
+        const int64_t hi = 32 - __builtin_clz(tp.mask);
         float* dst = plane + tp.row + tp.x;
-        if (m0) _mm512_mask_storeu_ps(dst, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, dst), d0));
-        if (m1) _mm512_mask_storeu_ps(dst + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, dst + 16), d1));
+        for (; lo + 16 <= hi; lo += 16)
+          _mm512_storeu_ps(dst + lo, _mm512_add_ps(_mm512_loadu_ps(dst + lo), _mm512_loadu_ps(dk + lo)));
+        for (; lo + 8 <= hi; lo += 8)
+          _mm256_storeu_ps(dst + lo, _mm256_add_ps(_mm256_loadu_ps(dst + lo), _mm256_loadu_ps(dk + lo)));
+        if (lo < hi) {
+          const __mmask8 m = static_cast<__mmask8>((1u << (hi - lo)) - 1);
+          _mm256_mask_storeu_ps(dst + lo, m, _mm256_add_ps(_mm256_maskz_loadu_ps(m, dst + lo), _mm256_maskz_loadu_ps(m, dk + lo)));
+        }
       } else {
         float* row = plane + tp.row;
         const __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(tp.x)), step);

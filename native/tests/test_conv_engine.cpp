@@ -87,8 +87,8 @@ void run_case(const Ref& r, unsigned seed) {
     const int p = pb[0], b = pb[1];
     int64_t ws_n = -1;
     CHECK_OK(om_conv_workspace_floats(&ws_n, &r.s, p, b));
-    CHECK(ws_n > 0);
-    std::vector<float> ws(size_t(ws_n), 7.0f);  // scratch is never read before written
+    CHECK(ws_n >= 0);  // 0: the direct path (conv_direct.h) reads the images in place
+    std::vector<float> ws(size_t(std::max<int64_t>(ws_n, 1)), 7.0f);  // scratch is never read before written
     std::vector<float> got(r.out(), 0.0f);
     CHECK_OK(om_conv_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(), ws_n,
                              r.n, &r.s, p, b));
@@ -126,8 +126,8 @@ void run_case(const Ref& r, unsigned seed) {
   for (const int p : {1, 2, 3}) {
     int64_t ws_n = -1;
     CHECK_OK(om_conv_packed_workspace_floats(&ws_n, &r.s, p));
-    CHECK(ws_n > 0);
-    std::vector<float> ws(size_t(ws_n), 7.0f);
+    CHECK(ws_n >= 0);  // 0: the direct path (conv_direct.h) reads the images in place
+    std::vector<float> ws(size_t(std::max<int64_t>(ws_n, 1)), 7.0f);
     std::vector<float> got(r.out(), 5.0f);
     CHECK_OK(om_conv_packed_forward(got.data(), bottom.data(), w.data(), bias.data(), ws.data(),
                                     ws_n, r.n, &r.s, p));
@@ -187,7 +187,7 @@ int main() {
   run_case({2, {64, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 256, 1}}, 9);
   // Stride 1 with padding past the kernel (1x1, pad 1): the packed data gradient cannot be
   // the transposed convolution and goes through the lowered gradient instead.
-  run_case({3, {3, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1}}, 10);
+  run_case({3, {40, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1}}, 10);
   // The transposed data gradient with 2 groups, dilation 2 in y and padding 2 in both.
   run_case({2, {128, 7, 6, 3, 3, 2, 2, 1, 1, 2, 1, 24, 2}}, 11);
   // Strided layers with 256+ outputs per image: the packed engine lowers from a copy split
@@ -203,6 +203,18 @@ int main() {
   // transposed convolution, 18 panels) and a strided one over 6 images (added into them).
   run_case({4, {64, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1}}, 17);
   run_case({6, {3, 33, 31, 3, 3, 1, 1, 2, 2, 1, 1, 8, 1}}, 18);
+  // The packed engine's direct path (C/group * kh * kw <= 32, stride 1: conv_direct.h;
+  // cases 1, 4 and 5 above take it too, and case 19 is case 1 with K 36, lowered):
+  // LeNet's conv1 (rows of 24 columns, 12 + 8 output channels); rows of 37 columns (a
+  // second block of 5) with padding and M 13; a 1x1 kernel padded in y with C 32 (the data
+  // gradient's blocks of 12 + 12 + 8 channels); a 1 x 11 kernel over 2 groups; padding
+  // past the kernel (whole rows outside the image).
+  run_case({5, {4, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 4, 1}}, 19);
+  run_case({3, {1, 28, 28, 5, 5, 0, 0, 1, 1, 1, 1, 20, 1}}, 20);
+  run_case({2, {3, 40, 37, 3, 3, 1, 1, 1, 1, 1, 1, 13, 1}}, 21);
+  run_case({2, {32, 6, 7, 1, 1, 1, 0, 1, 1, 1, 1, 5, 1}}, 22);
+  run_case({2, {2, 9, 30, 1, 11, 0, 5, 1, 1, 1, 1, 4, 2}}, 23);
+  run_case({3, {1, 5, 5, 5, 5, 4, 4, 1, 1, 1, 1, 3, 1}}, 24);
 
   // Argument checks.
   om_conv_shape bad{4, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, 6, 3};  // group 3 does not divide c 4

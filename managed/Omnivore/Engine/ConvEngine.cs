@@ -55,25 +55,28 @@ public sealed class ConvEngine : IDisposable
         return _workspace.Slice(0, Math.Max(floats, 0));
     }
 
-    /// <summary>The plan for one layer's shape and batch; backward: the layer trains (probe times fwd+bwd).</summary>
-    public ConvChoice Choose(string layer, in ConvShape shape, int batch, bool backward)
+    /// <summary>The plan for one layer's shape and batch; backward: the layer trains (probe times fwd+bwd);
+    /// dataGradient: its backward pass computes the gradient of its input too (false for a net's
+    /// first convolution, whose input is data: the probe then times what the layer will run).</summary>
+    public ConvChoice Choose(string layer, in ConvShape shape, int batch, bool backward, bool dataGradient = true)
     {
-        string key = Key(shape, batch, backward);
-        if (_memo.TryGetValue(key, out var known) && !(known.Source == NotProbedNow && (AllowProbe || _measured.ContainsKey(ShapeKey(shape, backward)))))
+        var pass = new ConvPass(backward, dataGradient);
+        string key = Key(shape, batch, pass);
+        if (_memo.TryGetValue(key, out var known) && !(known.Source == NotProbedNow && (AllowProbe || _measured.ContainsKey(ShapeKey(shape, pass)))))
         {
             var again = known with { Layer = layer };
             _choices.Add(again);
             Log.Info($"{layer}: convolution plan {again.Plan} (same shape as {known.Layer})");
             return again;
         }
-        var choice = Decide(layer, shape, batch, backward, key);
+        var choice = Decide(layer, shape, batch, pass, key);
         _memo[key] = choice;
         _choices.Add(choice);
         Log.Info(Describe(choice));
         return choice;
     }
 
-    private ConvChoice Decide(string layer, ConvShape shape, int batch, bool backward, string key)
+    private ConvChoice Decide(string layer, ConvShape shape, int batch, ConvPass pass, string key)
     {
         var o = Options;
         if (o.Mode == ConvMode.Caffe) return Make(layer, shape, batch, ConvPlan.Caffe, "forced");
@@ -87,7 +90,7 @@ public sealed class ConvEngine : IDisposable
         }
         var candidates = Candidates(shape, batch);
         if (!o.Probe) return Make(layer, shape, batch, Heuristic(candidates, batch), "heuristic");
-        string family = ShapeKey(shape, backward);
+        string family = ShapeKey(shape, pass);
         var cache = OpenCache();
         if (cache is not null && cache.TryGet(key, out var hit) && Device.ConvWorkspaceFloats(shape, hit.Plan) <= BudgetFloats)
             return _measured[family] = Make(layer, shape, batch, hit.Plan, "cache", hit.Timings);
@@ -98,9 +101,9 @@ public sealed class ConvEngine : IDisposable
                 return fitted with { Source = $"measured at batch {near.Batch}" };
             return Make(layer, shape, batch, Heuristic(candidates, batch), NotProbedNow);
         }
-        var timings = ConvProbe.Run(this, shape, batch, backward, candidates);
+        var timings = ConvProbe.Run(this, shape, batch, pass, candidates);
         var best = Best(timings);
-        if (Confirm(shape, batch, backward, candidates, best) is { } confirmed)
+        if (Confirm(shape, batch, pass, candidates, best) is { } confirmed)
         {
             // The confirmed figures (on the larger batch) decide; the first round's stay in the log.
             best = Best(confirmed);
@@ -130,7 +133,7 @@ public sealed class ConvEngine : IDisposable
     /// <summary>The source of a heuristic stand-in chosen while probing was not allowed (decided again once it is, or once the shape is measured).</summary>
     public const string NotProbedNow = "heuristic, not probed now";
 
-    private string ShapeKey(in ConvShape shape, bool backward) => $"{shape} | {(backward ? "train" : "test")}";
+    private static string ShapeKey(in ConvShape shape, ConvPass pass) => $"{shape} | {pass}";
 
     /// <summary>
     /// When the first probe ran on fewer images than the batch (large layers), the plans that
@@ -139,17 +142,17 @@ public sealed class ConvEngine : IDisposable
     /// images, and keep the confirmed figures (CaffeNet b64: whole-batch lowering wins on
     /// every conv layer here, but only shows it on the whole batch).
     /// </summary>
-    private List<ConvTiming>? Confirm(ConvShape shape, int batch, bool backward, List<ConvPlan> candidates, ConvTiming best)
+    private List<ConvTiming>? Confirm(ConvShape shape, int batch, ConvPass pass, List<ConvPlan> candidates, ConvTiming best)
     {
         int n = Math.Min(batch, ConvProbe.ConfirmImages);
-        if (ConvProbe.ImagesFor(shape, batch, backward, candidates) >= n) return null;
+        if (ConvProbe.ImagesFor(shape, batch, pass, candidates) >= n) return null;
         var finalists = new List<ConvPlan> { best.Plan };
         if (candidates.Contains(ConvPlan.Caffe)) finalists.Add(ConvPlan.Caffe);
         foreach (var p in candidates.Where(c => c.Mode == ConvMode.Batched).GroupBy(c => c.Partitions))
             finalists.Add(p.MaxBy(c => c.ImagesPerLowering));
         finalists.AddRange(candidates.Where(c => c.Mode == ConvMode.Packed));
         finalists = finalists.Select(f => Fit(f, n)).Distinct().ToList();
-        return ConvProbe.Run(this, shape, batch, backward, finalists, n);
+        return ConvProbe.Run(this, shape, batch, pass, finalists, n);
     }
 
     /// <summary>
@@ -226,8 +229,8 @@ public sealed class ConvEngine : IDisposable
         return _cache;
     }
 
-    private string Key(in ConvShape shape, int batch, bool backward) =>
-        $"{ConvPlanCache.MachineId()} | kernels {ConvPlanCache.KernelGeneration} | {Device.Name} | {shape} | n{batch} | {(backward ? "train" : "test")} | " +
+    private string Key(in ConvShape shape, int batch, ConvPass pass) =>
+        $"{ConvPlanCache.MachineId()} | kernels {ConvPlanCache.KernelGeneration} | {Device.Name} | {shape} | n{batch} | {pass} | " +
         $"budget {Mib(BudgetFloats)} MiB | P {Options.Partitions?.ToString() ?? "*"} B {Options.ImagesPerLowering?.ToString() ?? "*"} | " +
         $"mode {Options.Mode?.ToString() ?? "*"}";
 

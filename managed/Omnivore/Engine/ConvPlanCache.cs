@@ -23,9 +23,11 @@ public sealed record ConvCacheEntry(int Partitions, int ImagesPerLowering, ConvM
 public sealed class ConvPlanCache
 {
     /// <summary>Bumped whenever the native convolution kernels change speed or the probe
-    /// measures differently (3: confirming rounds, best of 3; 4: the packed engine), so that
+    /// measures differently (3: confirming rounds, best of 3; 4: the packed engine; 5: its
+    /// direct path for few-channel layers, and probes without the data gradient where the
+    /// net needs none), so that
     /// plans measured before are probed again rather than trusted.</summary>
-    public const int KernelGeneration = 4;
+    public const int KernelGeneration = 5;
 
     private readonly JsonFileCache<ConvCacheEntry> _file;
 

@@ -24,9 +24,9 @@ public static class ConvProbe
     public static double MaxSeconds { get; set; } = 0.5;
 
     /// <summary>Images of the first probe round: about ProbeFlops of work, at most the batch.</summary>
-    public static int ImagesFor(ConvShape shape, int batch, bool backward, IReadOnlyList<ConvPlan> candidates)
+    public static int ImagesFor(ConvShape shape, int batch, ConvPass pass, IReadOnlyList<ConvPlan> candidates)
     {
-        double perImage = shape.ForwardFlopsPerImage * (backward ? 3 : 1);
+        double perImage = shape.ForwardFlopsPerImage * (pass.Backward ? pass.DataGradient ? 3 : 2 : 1);
         int maxP = candidates.Max(c => c.Partitions);
         int n = (int)Math.Clamp(Math.Ceiling(ProbeFlops / Math.Max(perImage, 1)), maxP, Math.Max(batch, 1));
         return Math.Min(n, Math.Max(batch, 1));
@@ -39,11 +39,12 @@ public static class ConvProbe
     public static int ConfirmRounds { get; set; } = 3;
 
     /// <param name="images">Probe on exactly this many images (at most the batch), ConfirmRounds timed rounds.</param>
-    public static List<ConvTiming> Run(ConvEngine engine, ConvShape shape, int batch, bool backward,
+    public static List<ConvTiming> Run(ConvEngine engine, ConvShape shape, int batch, ConvPass pass,
                                        IReadOnlyList<ConvPlan> candidates, int? images = null)
     {
         var device = engine.Device;
-        int n = images is int forced ? Math.Max(1, Math.Min(forced, batch)) : ImagesFor(shape, batch, backward, candidates);
+        bool backward = pass.Backward;
+        int n = images is int forced ? Math.Max(1, Math.Min(forced, batch)) : ImagesFor(shape, batch, pass, candidates);
         int rounds = images is null ? MaxRounds : Math.Max(1, ConfirmRounds);
         var plans = candidates
             .Select(c => c with { ImagesPerLowering = Math.Min(c.ImagesPerLowering, Math.Max(1, (n + c.Partitions - 1) / c.Partitions)) })
@@ -58,7 +59,7 @@ public static class ConvProbe
             bottom = device.Allocate(n * shape.InPerImage);
             top = device.Allocate(n * shape.OutPerImage);
             if (backward) topDiff = device.Allocate(n * shape.OutPerImage);
-            if (backward) bottomDiff = device.Allocate(n * shape.InPerImage);
+            if (backward && pass.DataGradient) bottomDiff = device.Allocate(n * shape.InPerImage);
             weights = device.Allocate(shape.WeightCount);
             weightDiff = device.Allocate(shape.WeightCount);
             bias = device.Allocate(shape.NumOutput);

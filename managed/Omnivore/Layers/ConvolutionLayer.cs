@@ -36,6 +36,17 @@ public sealed class ConvolutionLayer : Layer
     /// forward writes its output rectified.</summary>
     public bool FusedRelu { get; set; }
 
+    /// <summary>Whether backward computes the gradient of the input (set by the net before
+    /// SetUp, and again once it knows which layers run backward): the plan is probed for it.</summary>
+    public bool DataGradient { get; private set; } = true;
+
+    public void SetDataGradient(bool value)
+    {
+        if (value == DataGradient) return;
+        DataGradient = value;
+        if (_choice is not null) _choice = Engine.Choose(Name, _shape, _batch, Phase == Model.Caffe.Phase.Train, value);
+    }
+
     /// <summary>Images lowered per sgemm, as last chosen by Reshape.</summary>
     public int ImagesPerLowering => Plan.ImagesPerLowering;
 
@@ -82,7 +93,7 @@ public sealed class ConvolutionLayer : Layer
         {
             _shape = shape;
             _batch = b[0];
-            _choice = Engine.Choose(Name, _shape, _batch, Phase == Model.Caffe.Phase.Train);
+            _choice = Engine.Choose(Name, _shape, _batch, Phase == Model.Caffe.Phase.Train, DataGradient);
         }
     }
 

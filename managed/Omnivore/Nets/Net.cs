@@ -132,6 +132,7 @@ public sealed partial class Net : IDisposable
                 available.Add(top);
             }
             Log.Info($"Setting up {lp.Name}");
+            if (layer is ConvolutionLayer conv) conv.SetDataGradient(needs.Any(n => n));
             layer.SetUp(bottoms, tops);
             for (int t = 0; t < tops.Count; t++)
             {
@@ -153,6 +154,8 @@ public sealed partial class Net : IDisposable
         }
         PruneLayersNotUnderLoss();
         if (Param.ForceBackward) ForceBackward();
+        for (int i = 0; i < _layers.Count; i++)  // pruning and force_backward may have changed it
+            if (_layers[i] is ConvolutionLayer conv) conv.SetDataGradient(_layerNeedBackward[i] && _bottomNeedBackward[i].Any(n => n));
         FuseConvolutionRelu();
         FusePoolingReluBackward();
         OutputBlobs.AddRange(available.Distinct());

@@ -49,6 +49,39 @@ public class ConvEngineTests
     }
 
     [Test]
+    public void PlansWithoutTheDataGradientAreProbedAndCachedApart()
+    {
+        using (var engine = new ConvEngine(Device, new ConvEngineOptions { Probe = true, CachePath = CacheFile }))
+        {
+            var without = engine.Choose("conv1", Shape, 9, backward: true, dataGradient: false);
+            var with = engine.Choose("conv2", Shape, 9, backward: true);
+            Assert.That((without.Source, with.Source), Is.EqualTo(("probe", "probe")), "two passes, two probes");
+        }
+        Assert.That(new ConvPlanCache(CacheFile).Count, Is.EqualTo(2));
+        Assert.That(File.ReadAllText(CacheFile), Does.Contain("| train, no data gradient |").And.Contain("| train |"));
+        Assert.That(new ConvPass(false, false).ToString(), Is.EqualTo("test"));
+    }
+
+    [Test]
+    public void TheNetTellsEachConvolutionWhetherItsInputNeedsAGradient()
+    {
+        // conv1 reads the data (no gradient); conv2 reads conv1's output; force_backward asks for all.
+        var text = Omnivore.Tests.Nets.ConvReluFusionTests.NetText("", "conv1").Replace("""layer { name: "ip" """,
+            """layer { name: "conv2" type: "Convolution" bottom: "conv1" top: "conv2" convolution_param { num_output: 3 kernel_size: 3 } } layer { name: "ip" """)
+            .Replace("bottom: \"conv1\" top: \"ip\"", "bottom: \"conv2\" top: \"ip\"");
+        using var conv = new ConvEngine(Device, new ConvEngineOptions { CachePath = "" });
+        Omnivore.Nets.Net Build(string t) => new(Omnivore.Model.TextFormat.Parse<Omnivore.Model.Caffe.NetParameter>(t, "two.prototxt"), Device,
+            new Rng(3), new Omnivore.Model.Caffe.NetState { Phase = Omnivore.Model.Caffe.Phase.Train }, conv: conv);
+        using (var net = Build(text))
+        {
+            Assert.That(((Omnivore.Layers.ConvolutionLayer)net.Layer("conv1")).DataGradient, Is.False);
+            Assert.That(((Omnivore.Layers.ConvolutionLayer)net.Layer("conv2")).DataGradient, Is.True);
+        }
+        using (var forced = Build("force_backward: true\n" + text))
+            Assert.That(((Omnivore.Layers.ConvolutionLayer)forced.Layer("conv1")).DataGradient, Is.True);
+    }
+
+    [Test]
     public void CacheRoundTrips()
     {
         var options = new ConvEngineOptions { Probe = true, CachePath = CacheFile };
