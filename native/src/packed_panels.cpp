@@ -85,13 +85,16 @@ int segments(const Shape& z, int64_t n0, int64_t nr, Seg* out) {
 }
 
 // Floats of workspace for one panel's taps (at most kMaxSegs per offset).
+// Floats of workspace for one panel's taps (at most kMaxSegs per offset) and its window.
 int64_t taps_floats(const Shape& z) {
-  return round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
+  const int64_t taps = round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
+  return taps + round_up(int64_t{sizeof(Window) / sizeof(float)}, 16);
 }
 
 Taps taps_at(float* at, const Shape& z) {
   Tap* tap = reinterpret_cast<Tap*>(at);
-  return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs)};
+  const int64_t taps = round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
+  return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs), reinterpret_cast<Window*>(at + taps)};
 }
 
 namespace {
@@ -150,7 +153,7 @@ void Phases::hold(const float* bottom, const Shape& z, int64_t cg, int64_t first
   }
 }
 
-void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph, bool window) {
   const ConvGeom& g = z.g;
   const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
   // Where segment s's lane 0 reads for kernel column j (in the phase copy: phase and
@@ -202,12 +205,15 @@ void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases&
     }
   }
   t.start[z.khw] = count;
+  if (!window || phased || g.sw != 1 || g.sh != 1 || g.dw != 1 || g.dh != 1) t.win->ok = 0;
+  else make_window(*t.win, z, segs, nseg);
 }
 
 // Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside
 // 0). The group's input is bottom's channels from cg on, or ph's copy when it holds one.
 void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, const Taps& t,
                  const Phases& ph, int64_t k0, int64_t k1) {
+  if (t.win->ok) return lower_window(bp, bottom, z, cg, *t.win, k0, k1);
   const ConvGeom& g = z.g;
   const bool unit = g.sw == 1 || ph.buf != nullptr;
   const __m512i step = lane_times(g.sw);

@@ -55,11 +55,26 @@ struct Tap {
   uint32_t mask;    // lanes read
 };
 
+// A panel of a stride-1 layer whose every half (16 lanes, in one image) reads, for each
+// kernel row i, within one window of 32 consecutive floats of a channel plane (images up to
+// about 16 wide: LeNet's conv2, CaffeNet's conv3-conv5): each lowered row of kernel row i
+// is then a permute of that window's two loads, and its kw rows share the loads
+// (packed_window.cpp). ok is 0 for other panels, which are lowered by their taps.
+constexpr int64_t kMaxWindowKh = 16;
+struct Window {
+  int32_t ok;
+  int32_t idx[2][16];                        // per half, lane L: its read's place in the window for j = 0
+  int64_t base[2];                           // per half: the window for (i, j) = (0, 0), from a channel plane's start
+  uint32_t wmask[kMaxWindowKh][2];           // per kernel row and half: window floats inside the plane
+  uint16_t lanes[kMaxWindowKh * kMaxKw][2];  // per kernel offset and half: lanes whose read is inside the image
+};
+
 // A panel's taps in the workspace: taps of offset r are tap[start[r] .. start[r + 1]).
 struct Taps {
   int64_t khw;
   Tap* tap;
   int32_t* start;
+  Window* win;
 };
 
 // Floats of workspace for one panel's taps (at most kMaxSegs per offset).
@@ -102,7 +117,15 @@ struct Phases {
 };
 
 // Fills t with where each lane of the panel reads, per kernel offset.
-void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph);
+// window: also fill t.win (for lower_panel; col2im_panel reads the taps alone).
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph, bool window = true);
+
+// Fills w for a panel of a stride-1 layer (ok 0 where the panel does not fit a window).
+void make_window(Window& w, const Shape& z, const Seg* segs, int nseg);
+
+// lower_panel for a panel whose window is ok.
+void lower_window(float* bp, const float* bottom, const Shape& z, int64_t cg, const Window& w,
+                  int64_t k0, int64_t k1);
 
 // Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside
 // 0). The group's input is bottom's channels from cg on, or ph's copy when it holds one.

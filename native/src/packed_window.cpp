@@ -1,0 +1,95 @@
+// packed_window.cpp: the packed engine's lowering of a panel by windows (see Window in
+// packed_panels.h). On a stride-1 layer with small images, the 16 lanes of a panel half
+// read, for kernel row i and column j, floats base + i*w + off[L] + j of a channel plane,
+// and off[L] + j stays below 32: two loads of the window [base + i*w, + 32) and one permute
+// per kernel column make each lowered row, where the taps path did a masked load per
+// segment (LeNet's conv2 has 4 segments of 8 lanes a row). Lanes reading outside the image
+// (padding, a partial last panel) come out 0, as there.
+#include "packed_panels.h"
+
+#if OM_PACKED_ENGINE
+#include <algorithm>
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,fma")
+
+namespace om::packed {
+
+// Bits [lo, hi) of 16 (or of 32 for the window), clamped.
+inline uint32_t bits(int64_t lo, int64_t hi, int64_t n) {
+  lo = std::clamp<int64_t>(lo, 0, n);
+  hi = std::clamp<int64_t>(hi, 0, n);
+  return hi <= lo ? 0 : static_cast<uint32_t>(((uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1));
+}
+
+void make_window(Window& w, const Shape& z, const Seg* segs, int nseg) {
+  const ConvGeom& g = z.g;
+  w.ok = 0;
+  if (g.kh > kMaxWindowKh || g.kw > kMaxKw) return;
+  for (int h = 0; h < 2; ++h) {
+    const int64_t l0 = 16 * h, l1 = l0 + 16;
+    int64_t img = -1, first = 0;  // the half's image, its first lane's read for (0, 0) from the plane's start
+    bool any = false;
+    for (int64_t r = 0; r < z.khw; ++r) w.lanes[r][h] = 0;
+    for (int L = 0; L < 16; ++L) w.idx[h][L] = 0;
+    for (int s = 0; s < nseg; ++s) {
+      const Seg& seg = segs[s];
+      const int64_t a = std::max(l0, seg.lane), b = std::min(l1, seg.lane + seg.len);
+      if (a >= b) continue;
+      // Lane L reads (iy0 + i, x(L) + j), x(L) = xs0 + L - lane: consecutive floats of a row.
+      const int64_t at = seg.iy0 * g.w + seg.xs0 + (a - seg.lane);
+      if (!any) {
+        any = true;
+        img = seg.img;
+        first = at;
+      }
+      const int64_t off = at - first;
+      if (seg.img != img || off < 0 || off + (b - a) + g.kw - 2 >= 32) return;  // lowered by taps
+      for (int64_t L = a; L < b; ++L) w.idx[h][L - l0] = static_cast<int32_t>(off + (L - a));
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t iy = seg.iy0 + i;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          // 0 <= xs0 + L - lane + j < w
+          const int64_t lo = std::max(a, seg.lane - seg.xs0 - j), hi = std::min(b, seg.lane + g.w - seg.xs0 - j);
+          w.lanes[i * g.kw + j][h] |= static_cast<uint16_t>(bits(lo - l0, hi - l0, 16));
+        }
+      }
+    }
+    w.base[h] = any ? img + first : 0;
+    for (int64_t i = 0; i < g.kh; ++i)  // window floats inside the plane: no load outside the buffer
+      w.wmask[i][h] = any ? bits(-(first + i * g.w), z.hw - (first + i * g.w), 32) : 0;
+  }
+  w.ok = 1;
+}
+
+void lower_window(float* bp, const float* bottom, const Shape& z, int64_t cg, const Window& w,
+                  int64_t k0, int64_t k1) {
+  const ConvGeom& g = z.g;
+  const __m512i idx0 = _mm512_loadu_si512(w.idx[0]), idx1 = _mm512_loadu_si512(w.idx[1]);
+  int64_t c = k0 / z.khw, i = k0 % z.khw / g.kw, j = k0 % g.kw;
+  for (int64_t k = k0; k < k1; ++c, i = 0) {
+    const float* plane = bottom + (cg + c) * z.hw;
+    for (; i < g.kh && k < k1; ++i, j = 0) {
+      const float* p0 = plane + w.base[0] + i * g.w;
+      const float* p1 = plane + w.base[1] + i * g.w;
+      const uint32_t m0 = w.wmask[i][0], m1 = w.wmask[i][1];
+      const __m512 a0 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m0), p0);
+      const __m512 b0 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m0 >> 16), p0 + 16);
+      const __m512 a1 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m1), p1);
+      const __m512 b1 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m1 >> 16), p1 + 16);
+      for (; j < g.kw && k < k1; ++j, ++k) {
+        const int64_t r = i * g.kw + j;
+        const __m512i jj = _mm512_set1_epi32(static_cast<int>(j));
+        float* row = bp + (k - k0) * NR;
+        _mm512_storeu_ps(row, _mm512_maskz_permutex2var_ps(w.lanes[r][0], a0, _mm512_add_epi32(idx0, jj), b0));
+        _mm512_storeu_ps(row + 16, _mm512_maskz_permutex2var_ps(w.lanes[r][1], a1, _mm512_add_epi32(idx1, jj), b1));
+      }
+    }
+  }
+}
+
+}  // namespace om::packed
+
+#pragma GCC pop_options
+#endif  // OM_PACKED_ENGINE
