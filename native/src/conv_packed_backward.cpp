@@ -146,7 +146,7 @@ void packed_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
         const int64_t panels = std::min(kMacro, ceil_div(nhi - mac, NR));
         for (int64_t j = 0; j < panels; ++j) {
           const int64_t n0 = mac + j * NR, nr = std::min(NR, nhi - n0);
-          make_taps(taps[j], z, segs, segments(z, n0, nr, segs), Phases(), false);
+          make_taps(taps[j], z, segs, segments(z, n0, nr, segs), Phases());
           // The top gradient's 32 columns: dy[m][32], lanes past the panel 0.
           float* dyj = dy + j * z.m * NR;
           Dst src{};

@@ -153,7 +153,7 @@ void Phases::hold(const float* bottom, const Shape& z, int64_t cg, int64_t first
   }
 }
 
-void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph, bool window) {
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
   const ConvGeom& g = z.g;
   const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
   // Where segment s's lane 0 reads for kernel column j (in the phase copy: phase and
@@ -205,7 +205,7 @@ void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases&
     }
   }
   t.start[z.khw] = count;
-  if (!window || phased || g.sw != 1 || g.sh != 1 || g.dw != 1 || g.dh != 1) t.win->ok = 0;
+  if (phased || g.sw != 1 || g.sh != 1 || g.dw != 1 || g.dh != 1) t.win->ok = 0;
   else make_window(*t.win, z, segs, nseg);
 }
 
@@ -246,6 +246,7 @@ void lower_panel(float* bp, const float* bottom, const Shape& z, int64_t cg, con
 // the group whose first channel is cg.
 void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t cg,
                   int64_t k0, int64_t k1, const Taps& t) {
+  if (t.win->ok) return col2im_window(bottom_diff, dcol, z, cg, *t.win, k0, k1);
   const ConvGeom& g = z.g;
   const __m512i step = lane_times(g.sw);
   const __m512i half = _mm512_set1_epi32(static_cast<int>(16 * g.sw));

@@ -67,6 +67,7 @@ struct Window {
   int64_t base[2];                           // per half: the window for (i, j) = (0, 0), from a channel plane's start
   uint32_t wmask[kMaxWindowKh][2];           // per kernel row and half: window floats inside the plane
   uint16_t lanes[kMaxWindowKh * kMaxKw][2];  // per kernel offset and half: lanes whose read is inside the image
+  uint32_t pos[kMaxWindowKh * kMaxKw][2];    // the same lanes' places in the window (for col2im_window)
 };
 
 // A panel's taps in the workspace: taps of offset r are tap[start[r] .. start[r + 1]).
@@ -117,8 +118,7 @@ struct Phases {
 };
 
 // Fills t with where each lane of the panel reads, per kernel offset.
-// window: also fill t.win (for lower_panel; col2im_panel reads the taps alone).
-void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph, bool window = true);
+void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph);
 
 // Fills w for a panel of a stride-1 layer (ok 0 where the panel does not fit a window).
 void make_window(Window& w, const Shape& z, const Seg* segs, int nseg);
@@ -126,6 +126,10 @@ void make_window(Window& w, const Shape& z, const Seg* segs, int nseg);
 // lower_panel for a panel whose window is ok.
 void lower_window(float* bp, const float* bottom, const Shape& z, int64_t cg, const Window& w,
                   int64_t k0, int64_t k1);
+
+// col2im_panel for a panel whose window is ok.
+void col2im_window(float* bottom_diff, const float* dcol, const Shape& z, int64_t cg, const Window& w,
+                   int64_t k0, int64_t k1);
 
 // Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside
 // 0). The group's input is bottom's channels from cg on, or ph's copy when it holds one.

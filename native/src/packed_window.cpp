@@ -30,7 +30,7 @@ void make_window(Window& w, const Shape& z, const Seg* segs, int nseg) {
     const int64_t l0 = 16 * h, l1 = l0 + 16;
     int64_t img = -1, first = 0;  // the half's image, its first lane's read for (0, 0) from the plane's start
     bool any = false;
-    for (int64_t r = 0; r < z.khw; ++r) w.lanes[r][h] = 0;
+    for (int64_t r = 0; r < z.khw; ++r) w.lanes[r][h] = 0, w.pos[r][h] = 0;
     for (int L = 0; L < 16; ++L) w.idx[h][L] = 0;
     for (int s = 0; s < nseg; ++s) {
       const Seg& seg = segs[s];
@@ -53,6 +53,7 @@ void make_window(Window& w, const Shape& z, const Seg* segs, int nseg) {
           // 0 <= xs0 + L - lane + j < w
           const int64_t lo = std::max(a, seg.lane - seg.xs0 - j), hi = std::min(b, seg.lane + g.w - seg.xs0 - j);
           w.lanes[i * g.kw + j][h] |= static_cast<uint16_t>(bits(lo - l0, hi - l0, 16));
+          if (lo < hi) w.pos[i * g.kw + j][h] |= bits(off + (lo - a) + j, off + (hi - a) + j, 32);
         }
       }
     }
@@ -85,6 +86,42 @@ void lower_window(float* bp, const float* bottom, const Shape& z, int64_t cg, co
         _mm512_storeu_ps(row, _mm512_maskz_permutex2var_ps(w.lanes[r][0], a0, _mm512_add_epi32(idx0, jj), b0));
         _mm512_storeu_ps(row + 16, _mm512_maskz_permutex2var_ps(w.lanes[r][1], a1, _mm512_add_epi32(idx1, jj), b1));
       }
+    }
+  }
+}
+
+// The adjoint: per kernel row i and half, the window is loaded once, each of the kw rows'
+// valid lanes are packed (compress) and spread to their places in the window (expand), and
+// the window is stored back. A float's terms are added kernel row by kernel row, the first
+// half's before the second's within a row (a fixed order per panel, whatever the
+// partitions); a half's window may overlap the other's, which is stored before it loads.
+void col2im_window(float* bottom_diff, const float* dcol, const Shape& z, int64_t cg, const Window& w,
+                   int64_t k0, int64_t k1) {
+  const ConvGeom& g = z.g;
+  int64_t c = k0 / z.khw, i = k0 % z.khw / g.kw, j0 = k0 % g.kw;
+  for (int64_t k = k0; k < k1; ++c, i = 0) {
+    float* plane = bottom_diff + (cg + c) * z.hw;
+    for (; i < g.kh && k < k1; ++i, j0 = 0) {
+      const int64_t j1 = std::min<int64_t>(g.kw, j0 + (k1 - k));  // this kernel row's columns in the block
+      for (int h = 0; h < 2; ++h) {
+        float* p = plane + w.base[h] + i * g.w;
+        const uint32_t m = w.wmask[i][h];
+        __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), p);
+        __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> 16), p + 16);
+        for (int64_t j = j0; j < j1; ++j) {
+          const int64_t r = i * g.kw + j;
+          const __m512 d = _mm512_maskz_compress_ps(w.lanes[r][h], _mm512_loadu_ps(dcol + (k + j - j0 - k0) * NR + 16 * h));
+          const uint32_t at = w.pos[r][h];
+          const __mmask16 below = static_cast<__mmask16>(at);
+          lo = _mm512_add_ps(lo, _mm512_maskz_expand_ps(below, d));
+          // The lanes past the first popcount(below) go to the window's upper half.
+          const __mmask16 rest = static_cast<__mmask16>(0xffffu << __builtin_popcount(below));
+          hi = _mm512_add_ps(hi, _mm512_maskz_expand_ps(static_cast<__mmask16>(at >> 16), _mm512_maskz_compress_ps(rest, d)));
+        }
+        _mm512_mask_storeu_ps(p, static_cast<__mmask16>(m), lo);
+        _mm512_mask_storeu_ps(p + 16, static_cast<__mmask16>(m >> 16), hi);
+      }
+      k += j1 - j0;
     }
   }
 }
