@@ -16,8 +16,9 @@
 // weight and bias gradients, added up in a fixed order afterwards). The weight gradient
 // splits the output columns evenly; the forward pass and the data gradient hand out
 // chunks of columns (or whole images) to whichever thread is free (take_chunks).
-// Nothing here calls BLAS. The panels are in packed_panels.cpp, the weight layouts in
-// packed_weights.cpp, the kernel in packed_kernel.h.
+// Nothing here calls BLAS. The panels are in packed_panels.cpp (and packed_window.cpp,
+// packed_transpose.cpp), the weight layouts in packed_weights.cpp, the kernel in
+// packed_kernel.h; few-channel layers go to conv_direct.cpp.
 //
 // Everything after the includes is compiled for AVX-512 (the pragma below; the standard
 // headers stay baseline, so no AVX-512 copy of a shared inline function can leak into

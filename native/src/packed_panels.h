@@ -1,8 +1,9 @@
 // packed_panels.h: the packed convolution engine's panels: the shape it works on, which
 // output columns a panel of 32 covers (segments), where each lane reads for each kernel
 // offset (taps), the stride-phase copy of strided layers' input, the lowering of a panel
-// and its adjoint, and where a panel's outputs go. Defined in packed_panels.cpp; see
-// conv_packed.cpp for the engine.
+// and its adjoint, and where a panel's outputs go. Defined in packed_panels.cpp (the
+// window lowering in packed_window.cpp, the transposed top gradient in
+// packed_transpose.cpp); see conv_packed.cpp for the engine.
 #pragma once
 
 #include "packed_kernel.h"
