@@ -75,6 +75,16 @@ std::vector<Masks> backward_masks(const Shape& z) {
   return all;
 }
 
+// The sum of v's lanes, in lane order (GCC 12's _mm512_reduce_add_ps warns of an
+// uninitialised operand inside its own header).
+inline float sum_lanes(__m512 v) {
+  alignas(64) float f[16];
+  _mm512_store_ps(f, v);
+  float s = 0.0f;
+  for (float x : f) s += x;
+  return s;
+}
+
 inline __m512 relu_of(__m512 v) {  // x > 0 ? x : 0 * x, as the packed kernel
   const __m512 zero = _mm512_setzero_ps();
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_mul_ps(zero, v), v);
@@ -217,7 +227,7 @@ void weight_block(float* wd, int64_t ws, const float* dy, const float* x, const 
 #pragma GCC unroll 4
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 16
-    for (int j = 0; j < KW; ++j) wd[o * ws + i * KW + j] += _mm512_reduce_add_ps(acc[o][j]);
+    for (int j = 0; j < KW; ++j) wd[o * ws + i * KW + j] += sum_lanes(acc[o][j]);
 }
 
 // Output channels per weight-gradient unit for kernels KW wide: OB x KW accumulators and
@@ -242,7 +252,7 @@ void bias_unit(float* bd, const float* dy, const Shape& z, int64_t n) {
     for (; k + kLanes <= z.ohw; k += kLanes) acc = _mm512_add_ps(acc, _mm512_loadu_ps(p + k));
     if (k < z.ohw) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(span(0, z.ohw - k), p + k));
   }
-  *bd += _mm512_reduce_add_ps(acc);
+  *bd += sum_lanes(acc);
 }
 
 // Tiles of up to 12 channels: the template for b channels (1..12) and NV vectors.
