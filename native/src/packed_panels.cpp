@@ -93,7 +93,9 @@ int64_t taps_floats(const Shape& z) {
 Taps taps_at(float* at, const Shape& z) {
   Tap* tap = reinterpret_cast<Tap*>(at);
   const int64_t taps = round_up(z.khw * kMaxSegs * int64_t{sizeof(Tap) / sizeof(float)} + z.khw + 1, 16);
-  return Taps{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs), reinterpret_cast<Window*>(at + taps)};
+  Taps t{z.khw, tap, reinterpret_cast<int32_t*>(tap + z.khw * kMaxSegs), reinterpret_cast<Window*>(at + taps)};
+  t.win->keyed = 0;  // the workspace may hold another layer's window
+  return t;
 }
 
 namespace {

@@ -64,6 +64,9 @@ struct Tap {
 constexpr int64_t kMaxWindowKh = 16;
 struct Window {
   int32_t ok;
+  int32_t keyed;                             // key holds the last panel's (iy0, xs0, columns); 0 after taps_at
+  int64_t key[3];
+  int64_t rel[2];                            // base[h] less the panel's first image offset
   int32_t idx[2][16];                        // per half, lane L: its read's place in the window for j = 0
   int64_t base[2];                           // per half: the window for (i, j) = (0, 0), from a channel plane's start
   uint32_t wmask[kMaxWindowKh][2];           // per kernel row and half: window floats inside the plane
