@@ -264,17 +264,7 @@ void col2im_panel(float* bottom_diff, const float* dcol, const Shape& z, int64_t
       const Tap& tp = t.tap[s];
       const __mmask16 m0 = static_cast<__mmask16>(tp.mask), m1 = static_cast<__mmask16>(tp.mask >> 16);
       if (g.sw == 1) {
-        // The lanes are one run [lo, hi). A run of at most 8 (LeNet's conv2: rows of 8) is
-        // added by one 8-wide access: a 16-wide one would overlap the next run's floats and
-        // wait for its store (backward 0.95x the time). Longer runs (CaffeNet's 27) keep
-        // the two 16-lane accesses: split into 16 + 8 + rest they ran 1.03-1.05x slower.
-        const int64_t lo = __builtin_ctz(tp.mask), hi = 32 - __builtin_clz(tp.mask);
         float* dst = plane + tp.row + tp.x;
-        if (hi - lo <= 8) {
-          const __mmask8 m = static_cast<__mmask8>((1u << (hi - lo)) - 1);
-          _mm256_mask_storeu_ps(dst + lo, m, _mm256_add_ps(_mm256_maskz_loadu_ps(m, dst + lo), _mm256_maskz_loadu_ps(m, dk + lo)));
-          continue;
-        }
         if (m0) _mm512_mask_storeu_ps(dst, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, dst), d0));
         if (m1) _mm512_mask_storeu_ps(dst + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, dst + 16), d1));
       } else {
