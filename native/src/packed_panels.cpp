@@ -157,6 +157,13 @@ void Phases::hold(const float* bottom, const Shape& z, int64_t cg, int64_t first
 void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph) {
   const ConvGeom& g = z.g;
   const bool phased = ph.buf != nullptr && g.kw <= kMaxKw;
+  // A stride-1 panel that fits a window is lowered and scattered by it: no taps.
+  if (ph.buf == nullptr && g.sw == 1 && g.sh == 1 && g.dw == 1 && g.dh == 1) {
+    make_window(*t.win, z, segs, nseg);
+    if (t.win->ok) return;
+  } else {
+    t.win->ok = 0;
+  }
   // Where segment s's lane 0 reads for kernel column j (in the phase copy: phase and
   // position; else the input column), and which of its lanes are inside the row.
   const auto column = [&](int s, int64_t j, int32_t& x, uint32_t& m) {
@@ -206,8 +213,6 @@ void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases&
     }
   }
   t.start[z.khw] = count;
-  if (phased || g.sw != 1 || g.sh != 1 || g.dw != 1 || g.dh != 1) t.win->ok = 0;
-  else make_window(*t.win, z, segs, nseg);
 }
 
 // Rows [k0, k1) of a group's lowered input for one panel: bp[k - k0][32] (lanes outside

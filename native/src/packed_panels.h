@@ -57,10 +57,11 @@ struct Tap {
 };
 
 // A panel of a stride-1 layer whose every half (16 lanes, in one image) reads, for each
-// kernel row i, within one window of 32 consecutive floats of a channel plane (images up to
-// about 16 wide: LeNet's conv2, CaffeNet's conv3-conv5): each lowered row of kernel row i
-// is then a permute of that window's two loads, and its kw rows share the loads
-// (packed_window.cpp). ok is 0 for other panels, which are lowered by their taps.
+// kernel row i, within one window of 32 consecutive floats of a channel plane (small
+// images, or a half within about one row of a wider one: LeNet's conv2, CaffeNet's
+// conv2-conv5): each lowered row of kernel row i is then a permute of that window's two
+// loads, and its kw rows share the loads (packed_window.cpp). ok is 0 for other panels,
+// which are lowered by their taps (make_taps fills the taps only for those).
 constexpr int64_t kMaxWindowKh = 16;
 struct Window {
   int32_t ok;
@@ -82,7 +83,7 @@ struct Taps {
   Window* win;
 };
 
-// Floats of workspace for one panel's taps (at most kMaxSegs per offset).
+// Floats of workspace for one panel's taps (at most kMaxSegs per offset) and its window.
 int64_t taps_floats(const Shape& z);
 
 Taps taps_at(float* at, const Shape& z);
@@ -121,7 +122,7 @@ struct Phases {
   void hold(const float* bottom, const Shape& z, int64_t cg, int64_t first, int64_t last);
 };
 
-// Fills t with where each lane of the panel reads, per kernel offset.
+// Fills t with where each lane of the panel reads, per kernel offset (or its window).
 void make_taps(Taps& t, const Shape& z, const Seg* segs, int nseg, const Phases& ph);
 
 // Fills w for a panel of a stride-1 layer (ok 0 where the panel does not fit a window).
