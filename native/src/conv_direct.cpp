@@ -165,10 +165,6 @@ void data_tile(float* dx, const float* dy, const float* wt, const Shape& z, cons
     for (int h = 0; h < NV; ++h) _mm512_mask_storeu_ps(dx + c * z.hw + x0 + h * kLanes, m.in[h], acc[c][h]);
 }
 
-// The weight gradient of OB output channels (o0..) against one input channel, kernel row
-// i, over all n images: OB x KW accumulators (lanes summed at the end), each input load
-// feeding OB products. dy: channel o0's top gradient in image 0; x: the input channel in
-// image 0; wd: channel o0's weights for that input channel (channels ws apart).
 // Loads lanes m of p: a plain load where m is all 16 (when kFull says the first vector's
 // always is: no masked-load cost).
 template <bool kFull>
@@ -177,6 +173,10 @@ inline __m512 load_lanes(__mmask16 m, const float* p) {
   return _mm512_maskz_loadu_ps(m, p);
 }
 
+// The weight gradient of OB output channels (o0..) against one input channel, kernel row
+// i, over all n images: OB x KW accumulators (lanes summed at the end), each input load
+// feeding OB products. dy: channel o0's top gradient in image 0; x: the input channel in
+// image 0; wd: channel o0's weights for that input channel (channels ws apart).
 template <int KW, int NV, int OB, bool kFull0 = false>
 void weight_block(float* wd, int64_t ws, const float* dy, const float* x, const Shape& z,
                   const std::vector<Masks>& masks, int64_t n, int64_t i) {
@@ -288,7 +288,6 @@ struct Weight {
   template <class... A>
   static void run(A&&... a) { weight_unit<KW, NV>(a...); }
 };
-constexpr int weight_ob_of(int64_t kw) { return weight_ob(static_cast<int>(std::min<int64_t>(kw, 12))); }
 
 // Columns of a row of width `width` in blocks of 32 (two vectors), the last of one vector
 // when 16 columns or fewer are left; body(x0, block, vectors).
@@ -347,7 +346,7 @@ void direct_backward(float* bottom_diff, float* weight_diff, float* bias_diff,
     });
   // Weight gradient: units (block of output channels of a group, input channel, kernel row).
   const std::vector<Masks> fmasks = forward_masks(z);
-  const int kw = static_cast<int>(g.kw), ob = weight_ob_of(g.kw);
+  const int kw = static_cast<int>(g.kw), ob = weight_ob(kw);
   const int64_t blocks = ceil_div(z.m, ob);
   for_chunks(team, z.group * blocks * cg * g.kh, 1, [&](int64_t, int64_t lo, int64_t hi) {
     for (int64_t v = lo; v < hi; ++v) {
